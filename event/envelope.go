@@ -1,0 +1,219 @@
+package event
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/invopop/validation"
+)
+
+// SpecVersion is the CloudEvents version of the envelope.
+const SpecVersion = "1.0"
+
+// ContentTypeJSON is the only data content type the pipeline accepts.
+const ContentTypeJSON = "application/json"
+
+// MaxRecordBytes is the largest record accepted. Financial events are a few hundred bytes; the
+// limit keeps every stored item far below DynamoDB's 400 KB item size.
+const MaxRecordBytes = 64 << 10
+
+// Event is a CloudEvents 1.0 event in structured JSON mode, with the extension attribute tenant
+// naming the bank client that owns it. Its partition key and subject are the account id.
+type Event struct {
+	SpecVersion     string    `json:"specversion" jsonschema:"enum=1.0"`
+	ID              string    `json:"id" jsonschema:"minLength=1,maxLength=128"`
+	Source          string    `json:"source" jsonschema:"minLength=1"`
+	Type            Type      `json:"type"`
+	Time            time.Time `json:"time"`
+	Subject         string    `json:"subject"`
+	DataContentType string    `json:"datacontenttype,omitempty" jsonschema:"enum=application/json"`
+	Tenant          string    `json:"tenant" jsonschema:"pattern=^[a-z0-9][a-z0-9-]{0,62}$"`
+	Data            Payload   `json:"data"`
+}
+
+// tenantPattern is the shape of a tenant name: it is part of every key, so it is kept simple.
+var tenantPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// printable is the shape of an event id and source: no spaces or control characters.
+var printable = regexp.MustCompile(`^[\x21-\x7e]+$`)
+
+// Validate checks the envelope and the payload together, and returns a *RejectError naming every
+// field at fault, or nil.
+func (e *Event) Validate() error {
+	err := validation.ValidateStruct(e,
+		validation.Field(&e.SpecVersion, validation.Required, validation.In(SpecVersion).Error("must be 1.0")),
+		validation.Field(&e.ID, validation.Required, validation.Length(1, 128), validation.Match(printable).Error("must be printable ASCII without spaces")),
+		validation.Field(&e.Source, validation.Required, validation.Length(1, 256), validation.Match(printable).Error("must be a URI-reference without spaces")),
+		validation.Field(&e.Time, validation.Required, validation.By(func(any) error {
+			if !validTime(e.Time) {
+				return validation.NewError("validation_time", "must be a time between 1970 and 2999")
+			}
+			return nil
+		})),
+		validation.Field(&e.Subject, validation.Required, validation.By(func(any) error {
+			if e.Data != nil && e.Data.Account() != "" && e.Subject != e.Data.Account() {
+				return validation.NewError("validation_subject", "must equal data.accountId (the partition key)")
+			}
+			return nil
+		})),
+		validation.Field(&e.DataContentType, validation.In(ContentTypeJSON).Error("must be application/json")),
+		validation.Field(&e.Tenant, validation.Required, validation.Match(tenantPattern).Error("must be 1 to 63 lowercase letters, digits or -")),
+		validation.Field(&e.Data, validation.Required.Error("is required")),
+	)
+	return invalid("", err)
+}
+
+// Fingerprint is the hash of the event's content: two records with the same id and the same
+// fingerprint are the same event sent twice. Formatting, field order and time zones do not change it.
+func (e *Event) Fingerprint() string {
+	b, _ := json.Marshal(e) // an Event always marshals: its fields are plain data
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// wire is what a record may hold: the CloudEvents envelope, or the prototype's shape. encoding/json
+// matches names case-insensitively, so the prototype's ID, Source and Type land in the same fields.
+type wire struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Time            string          `json:"time"`
+	Subject         string          `json:"subject"`
+	DataContentType string          `json:"datacontenttype"`
+	Tenant          string          `json:"tenant"`
+	Data            json.RawMessage `json:"data"`
+	Client          string          `json:"Client"` // prototype: the tenant
+	Event           json.RawMessage `json:"Event"`  // prototype: the payload
+}
+
+// Decode parses and validates one record. The error is a *RejectError for anything that can
+// never succeed: oversize, not JSON, an unknown type, or fields that break a rule.
+func Decode(raw []byte) (*Event, error) {
+	if len(raw) > MaxRecordBytes {
+		return nil, reject(CodeOversize, fmt.Sprintf("the record is %d bytes; the limit is %d", len(raw), MaxRecordBytes))
+	}
+	var w wire
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, decodeError("", err)
+	}
+	if w.SpecVersion == "" && len(w.Event) > 0 {
+		return fromPrototype(&w)
+	}
+	e := &Event{
+		SpecVersion:     w.SpecVersion,
+		ID:              w.ID,
+		Source:          w.Source,
+		Type:            Type(w.Type),
+		Subject:         w.Subject,
+		DataContentType: w.DataContentType,
+		Tenant:          w.Tenant,
+	}
+	if e.Data = newPayload(e.Type); e.Data == nil {
+		return nil, unknownType(w.Type)
+	}
+	timeErr := parseTime(w.Time, &e.Time, "time")
+	var dataErr error
+	if len(w.Data) > 0 && !bytes.Equal(w.Data, []byte("null")) {
+		dataErr = decodeStrict(w.Data, e.Data, "data")
+	} else {
+		e.Data = nil
+	}
+	if err := mergeRejects(timeErr, dataErr); err != nil {
+		// Validate what did decode, leaving out what failed to, so one reason names every field.
+		rest := dropFields(e.Validate(), func(f string) bool {
+			return (timeErr != nil && f == "time") || (dataErr != nil && (f == "data" || strings.HasPrefix(f, "data.")))
+		})
+		return nil, mergeRejects(err, rest)
+	}
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// unknownType is the reason for a type the pipeline does not know.
+func unknownType(t string) error {
+	names := make([]string, len(Types))
+	for i, t := range Types {
+		names[i] = string(t)
+	}
+	if t == "" {
+		return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: "type", Problem: "is required"}}}
+	}
+	return reject(CodeUnknownType, fmt.Sprintf("type %q is not one of %s", t, strings.Join(names, ", ")))
+}
+
+// parseTime parses an RFC 3339 time into dst (in UTC) or returns a reason naming field.
+func parseTime(s string, dst *time.Time, field string) error {
+	if s == "" {
+		return nil // Validate reports the missing time
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: field, Problem: fmt.Sprintf("must be an RFC 3339 time, got %q", s)}}}
+	}
+	*dst = t.UTC()
+	return nil
+}
+
+// decodeStrict decodes a JSON object into v, refusing fields v does not have (a misspelt field is
+// a mistake, not an extension), and names the field at fault under prefix.
+func decodeStrict(raw []byte, v any, prefix string) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(prefix, err)
+	}
+	return nil
+}
+
+// decodeError turns an encoding/json error into a RejectError.
+func decodeError(prefix string, err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		if typeErr.Field == "" {
+			if prefix == "" {
+				return reject(CodeNotJSON, "the record must be a JSON object, got a JSON "+typeErr.Value)
+			}
+			return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: prefix, Problem: "must be a JSON object, got " + typeErr.Value}}}
+		}
+		return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: join(prefix, typeErr.Field), Problem: fmt.Sprintf("must be a %s, got %s", jsonKind(typeErr.Type.String()), typeErr.Value)}}}
+	}
+	var timeErr *time.ParseError
+	if errors.As(err, &timeErr) {
+		return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: prefix, Problem: fmt.Sprintf("has a time that is not RFC 3339: %q", timeErr.Value)}}}
+	}
+	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
+		name := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
+		return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: join(prefix, name), Problem: "is not a known field"}}}
+	}
+	if prefix == "" {
+		return reject(CodeNotJSON, "the record is not valid JSON: "+err.Error())
+	}
+	return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: prefix, Problem: "is not valid JSON: " + err.Error()}}}
+}
+
+// jsonKind names a Go type the way a JSON producer thinks of it.
+func jsonKind(goType string) string {
+	switch {
+	case goType == "string":
+		return "string"
+	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
+		return "number"
+	case goType == "bool":
+		return "boolean"
+	case strings.HasPrefix(goType, "[]"):
+		return "array"
+	case goType == "time.Time":
+		return "RFC 3339 time string"
+	}
+	return "object"
+}

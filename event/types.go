@@ -1,0 +1,109 @@
+package event
+
+import (
+	"regexp"
+	"time"
+
+	"github.com/invopop/validation"
+	"github.com/invopop/validation/is"
+)
+
+// Type names an event's kind; it selects the payload type and the function that persists it.
+type Type string
+
+// The event types the pipeline accepts.
+const (
+	TypeTransaction   Type = "transaction"
+	TypeFraudAlert    Type = "fraud_alert"
+	TypeAccountStatus Type = "account_status"
+	TypeAccountCheck  Type = "account_check"
+)
+
+// Types lists every accepted type, in the order the router invokes their functions: events that
+// change account state first, so that transactions in the same batch see them.
+var Types = []Type{TypeAccountStatus, TypeFraudAlert, TypeAccountCheck, TypeTransaction}
+
+// Payload is the typed content of an event's data attribute.
+type Payload interface {
+	// Account returns the account the event belongs to; it is the partition key and the subject.
+	Account() string
+	// Validate checks the payload's own rules; errors are validation.Errors keyed by JSON name.
+	Validate() error
+}
+
+// newPayload returns an empty payload for t, or nil when t is unknown.
+func newPayload(t Type) Payload {
+	switch t {
+	case TypeTransaction:
+		return &Transaction{}
+	case TypeFraudAlert:
+		return &FraudAlert{}
+	case TypeAccountStatus:
+		return &AccountStatus{}
+	case TypeAccountCheck:
+		return &AccountCheck{}
+	}
+	return nil
+}
+
+// Actions an account can have blocked. A transaction is blocked when its direction or its
+// channel is among the account's blocked actions at the transaction's time.
+const (
+	ActionDebit    = "debit"
+	ActionCredit   = "credit"
+	ActionCard     = "card"
+	ActionATM      = "atm"
+	ActionTransfer = "transfer"
+	ActionOnline   = "online"
+)
+
+// AllActions is every action a freeze can block; a freeze that names none blocks them all.
+var AllActions = []string{ActionDebit, ActionCredit, ActionCard, ActionATM, ActionTransfer, ActionOnline}
+
+// Severity levels of fraud alerts, which are also the account monitoring levels, lowest first.
+const (
+	SeverityLow      = "low"
+	SeverityMedium   = "medium"
+	SeverityHigh     = "high"
+	SeverityCritical = "critical"
+)
+
+// Severities lists the severity levels, lowest first; a level's rank is its index plus one.
+var Severities = []string{SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical}
+
+// SeverityRank returns 1 for low up to 4 for critical, and 0 for anything else.
+func SeverityRank(s string) int {
+	for i, v := range Severities {
+		if v == s {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// identifier is the shape of account and customer ids: UUIDs fit, and so do core-banking ids.
+var identifier = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$`)
+
+// idRules are the rules of a required identifier.
+var idRules = []validation.Rule{
+	validation.Required,
+	validation.Match(identifier).Error("must be 1 to 64 letters, digits or _.:- starting with a letter or digit"),
+}
+
+// scoreRules keep a score within 0 to 100.
+var scoreRules = []validation.Rule{
+	validation.Min(0).Error("must be between 0 and 100"),
+	validation.Max(100).Error("must be between 0 and 100"),
+}
+
+// The shapes of merchant category codes and ISO 3166-1 alpha-2 country codes.
+var (
+	mcc     = regexp.MustCompile(`^[0-9]{4}$`)
+	country = regexp.MustCompile(`^[A-Z]{2}$`)
+)
+
+// validTime rejects the zero time and times no bank system produces.
+func validTime(t time.Time) bool { return t.Year() >= 1970 && t.Year() < 3000 }
+
+// isUUID requires a UUID in its canonical text form.
+var isUUID = is.UUID.Error("must be a UUID")
