@@ -107,3 +107,10 @@ func validTime(t time.Time) bool { return t.Year() >= 1970 && t.Year() < 3000 }
 
 // isUUID requires a UUID in its canonical text form.
 var isUUID = is.UUID.Error("must be a UUID")
+
+// timeKeyLayout has a fixed width, so that time keys sort as the times do.
+const timeKeyLayout = "2006-01-02T15:04:05.000000000Z"
+
+// TimeKey formats t in UTC with fixed width: string order is time order. Keys and sort keys
+// that hold times use it.
+func TimeKey(t time.Time) string { return t.UTC().Format(timeKeyLayout) }
