@@ -1,0 +1,9 @@
+// Command accountcheck is the AccountCheck type function: it validates and persists that type's events.
+package main
+
+import (
+	"github.com/go-event-processor/go-event-processor/event"
+	"github.com/go-event-processor/go-event-processor/internal/wiring"
+)
+
+func main() { wiring.StartTypeFunction(event.TypeAccountCheck) }

@@ -1,0 +1,49 @@
+// Command router is the Kinesis-triggered router: it validates each record once, quarantines
+// what can never succeed, and invokes the type functions with their records.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/go-event-processor/go-event-processor/event"
+	"github.com/go-event-processor/go-event-processor/handlers"
+	"github.com/go-event-processor/go-event-processor/internal/logging"
+	"github.com/go-event-processor/go-event-processor/invoke"
+	"github.com/go-event-processor/go-event-processor/routing"
+	"github.com/go-event-processor/go-event-processor/store"
+)
+
+func main() {
+	log := logging.New(os.Stderr)
+	table := os.Getenv("TABLE_NAME")
+	functions := map[event.Type]string{
+		event.TypeTransaction:   os.Getenv("TRANSACTION_FUNCTION"),
+		event.TypeFraudAlert:    os.Getenv("FRAUD_ALERT_FUNCTION"),
+		event.TypeAccountStatus: os.Getenv("ACCOUNT_STATUS_FUNCTION"),
+		event.TypeAccountCheck:  os.Getenv("ACCOUNT_CHECK_FUNCTION"),
+	}
+	for t, name := range functions {
+		if name == "" || table == "" {
+			log.Error("cannot start: TABLE_NAME and the function of every type must be set", "type", string(t), "table", table)
+			os.Exit(1)
+		}
+	}
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Error("cannot start", "error", fmt.Sprintf("load AWS configuration: %v", err))
+		os.Exit(1)
+	}
+	r := &routing.Router{
+		Invoker:    &invoke.Lambda{Client: awslambda.NewFromConfig(cfg), Functions: functions},
+		Quarantine: store.New(dynamodb.NewFromConfig(cfg), table),
+		Log:        log,
+	}
+	lambda.Start(handlers.Kinesis(r))
+}

@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/go-event-processor/go-event-processor/routing"
+)
+
+var _ routing.Quarantine = (*Store)(nil)
+
+// Quarantine stores records that can never succeed, keyed by shard and sequence number, so that
+// storing the same record again changes nothing. BatchWriteItem needs no condition here: the
+// same key always holds the same record.
+func (s *Store) Quarantine(ctx context.Context, records []routing.Quarantined) error {
+	now := s.now().UTC()
+	for start := 0; start < len(records); start += maxBatchWriteItems {
+		batch := records[start:min(start+maxBatchWriteItems, len(records))]
+		reqs := make([]types.WriteRequest, len(batch))
+		for i, q := range batch {
+			reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: quarantineItem(q, now)}}
+		}
+		pending := map[string][]types.WriteRequest{s.table: reqs}
+		for attempt := 1; len(pending) > 0; attempt++ {
+			if attempt > maxAttempts {
+				return fmt.Errorf("quarantine %d records: items still unprocessed after %d attempts", len(batch), maxAttempts)
+			}
+			if attempt > 1 {
+				if err := s.sleep(ctx, backoff(attempt-1)); err != nil {
+					return err
+				}
+			}
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return fmt.Errorf("quarantine %d records: %w", len(batch), err)
+			}
+			pending = out.UnprocessedItems
+		}
+	}
+	return nil
+}
+
+func quarantineItem(q routing.Quarantined, now time.Time) map[string]types.AttributeValue {
+	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	arrival := q.ArrivalTime
+	if arrival.IsZero() {
+		arrival = now
+	}
+	item := map[string]types.AttributeValue{
+		attrPK: str(quarantinePK(q.ShardID, q.SequenceNumber)), attrSK: str(skQuarantine),
+		attrGSI2PK: str(quarantineDayPK(arrival)), attrGSI2SK: str(timeSKQuarantine(arrival, q.ShardID, q.SequenceNumber)),
+		"shardId": str(q.ShardID), "sequenceNumber": str(q.SequenceNumber), "partitionKey": str(q.PartitionKey),
+		"arrivalTime": str(arrival.UTC().Format(time.RFC3339Nano)), "code": str(q.Code), "reason": str(q.Reason),
+		"raw": &types.AttributeValueMemberB{Value: q.Data},
+	}
+	if q.Tenant != "" {
+		item["tenant"] = str(q.Tenant)
+	}
+	if q.EventID != "" {
+		item["eventId"] = str(q.EventID)
+	}
+	if q.Type != "" {
+		item["type"] = str(string(q.Type))
+	}
+	return item
+}
+
+func timeSKQuarantine(arrival time.Time, shard, seq string) string {
+	return timeSK(arrival, shard+"#"+seq)
+}

@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/go-event-processor/go-event-processor/account"
+	"github.com/go-event-processor/go-event-processor/typefn"
+)
+
+// API is the part of the DynamoDB client the store calls; *dynamodb.Client implements it.
+type API interface {
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+var _ API = (*dynamodb.Client)(nil)
+
+// Limits of DynamoDB's batch requests.
+const (
+	maxTransactActions = 100
+	maxTransactBytes   = 3 << 20 // 4 MB is the limit; items are estimated, so keep a margin
+	maxBatchGetKeys    = 100
+	maxBatchWriteItems = 25
+	maxAttempts        = 8 // for cancellations and unprocessed items the SDK does not retry
+)
+
+// Store persists events in one DynamoDB table. The zero value is not usable; use New.
+type Store struct {
+	db    API
+	table string
+	now   func() time.Time
+	sleep func(context.Context, time.Duration) error
+}
+
+var _ typefn.Store = (*Store)(nil)
+
+// New returns a Store on table through db.
+func New(db API, table string) *Store {
+	return &Store{db: db, table: table, now: time.Now, sleep: sleepCtx}
+}
+
+// Table returns the table's name.
+func (s *Store) Table() string { return s.table }
+
+// Put writes events with TransactWriteItems of up to 100 actions: a conditional Put per event
+// (attribute_not_exists, so nothing overwrites an earlier event) and one Update per account
+// adding the chunk's changes to its sets. See typefn.Store for the contract.
+func (s *Store) Put(ctx context.Context, writes []typefn.Write) []typefn.PutResult {
+	results := make([]typefn.PutResult, len(writes))
+	items := make([]map[string]types.AttributeValue, len(writes))
+	sizes := make([]int, len(writes))
+	for i := range writes {
+		item, err := s.eventItem(&writes[i])
+		if err != nil {
+			// Cannot happen for a validated event; treat as a failure so it is retried, not lost.
+			return failFrom(results, i, fmt.Errorf("encode event %s: %w", writes[i].Event.ID, err))
+		}
+		items[i], sizes[i] = item, itemSize(item)
+	}
+	for start := 0; start < len(writes); {
+		end, actions, bytes := start, 0, 0
+		accounts := map[typefn.AccountKey]bool{}
+		for end < len(writes) {
+			need := 1
+			k := typefn.KeyOf(writes[end].Event)
+			if writes[end].Change != nil && !accounts[k] {
+				need++
+			}
+			if actions+need > maxTransactActions || (end > start && bytes+sizes[end] > maxTransactBytes) {
+				break
+			}
+			if writes[end].Change != nil {
+				accounts[k] = true
+			}
+			actions, bytes, end = actions+need, bytes+sizes[end], end+1
+		}
+		if err := s.putChunk(ctx, writes, items, results, start, end); err != nil {
+			return failFrom(results, start, err)
+		}
+		start = end
+	}
+	return results
+}
+
+// putChunk writes writes[start:end] in one transaction, retrying without the events that turn
+// out to be stored already. It fills results for the chunk, or returns a transient error.
+func (s *Store) putChunk(ctx context.Context, writes []typefn.Write, items []map[string]types.AttributeValue, results []typefn.PutResult, start, end int) error {
+	pending := make([]int, 0, end-start)
+	for i := start; i < end; i++ {
+		pending = append(pending, i)
+	}
+	for attempt := 1; len(pending) > 0; attempt++ {
+		actions, owners := s.transaction(writes, items, pending)
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions})
+		if err == nil {
+			for _, i := range pending {
+				results[i].Outcome = typefn.OutcomeStored
+			}
+			return nil
+		}
+		var canceled *types.TransactionCanceledException
+		if !errors.As(err, &canceled) {
+			return fmt.Errorf("write %d events: %w", len(pending), err)
+		}
+		settled := map[int]bool{}
+		transient := ""
+		for a, reason := range canceled.CancellationReasons {
+			code := aws.ToString(reason.Code)
+			switch {
+			case code == "ConditionalCheckFailed" && owners[a] >= 0:
+				i := owners[a]
+				settled[i] = true
+				results[i].Outcome = typefn.OutcomeConflict
+				if fingerprintOf(reason.Item) == writes[i].Fingerprint {
+					results[i].Outcome = typefn.OutcomeDuplicate
+				}
+			case code != "" && code != "None" && code != "ConditionalCheckFailed":
+				transient = code
+			}
+		}
+		if len(settled) == 0 {
+			if transient == "" || attempt >= maxAttempts {
+				return fmt.Errorf("write %d events: transaction canceled (%s) after %d attempts: %w", len(pending), transient, attempt, err)
+			}
+			if err := s.sleep(ctx, backoff(attempt)); err != nil {
+				return fmt.Errorf("write %d events: %w", len(pending), err)
+			}
+			continue
+		}
+		kept := pending[:0]
+		for _, i := range pending {
+			if !settled[i] {
+				kept = append(kept, i)
+			}
+		}
+		pending = kept
+	}
+	return nil
+}
+
+// transaction builds the actions for the pending writes. owners[a] is the write index of action a,
+// or -1 for an account update.
+func (s *Store) transaction(writes []typefn.Write, items []map[string]types.AttributeValue, pending []int) ([]types.TransactWriteItem, []int) {
+	actions := make([]types.TransactWriteItem, 0, len(pending)+8)
+	owners := make([]int, 0, len(pending)+8)
+	changes := map[typefn.AccountKey]*account.State{}
+	var order []typefn.AccountKey
+	for _, i := range pending {
+		actions = append(actions, types.TransactWriteItem{Put: &types.Put{
+			TableName:                           aws.String(s.table),
+			Item:                                items[i],
+			ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}})
+		owners = append(owners, i)
+		if c := writes[i].Change; c != nil {
+			k := typefn.KeyOf(writes[i].Event)
+			if changes[k] == nil {
+				changes[k] = &account.State{}
+				order = append(order, k)
+			}
+			changes[k].Apply(c)
+		}
+	}
+	for _, k := range order {
+		actions = append(actions, types.TransactWriteItem{Update: accountUpdate(s.table, k, changes[k])})
+		owners = append(owners, -1)
+	}
+	return actions, owners
+}
+
+// accountUpdate adds a state's entries to the account's sets. ADD on a string set is a union:
+// commutative and idempotent, so order and repeats do not matter.
+func accountUpdate(table string, k typefn.AccountKey, add *account.State) *types.Update {
+	expr := "SET tenant = :tenant, accountId = :account ADD"
+	values := map[string]types.AttributeValue{
+		":tenant":  &types.AttributeValueMemberS{Value: k.Tenant},
+		":account": &types.AttributeValueMemberS{Value: k.Account},
+	}
+	sep := " "
+	if len(add.FreezeLog) > 0 {
+		expr += sep + "freezeLog :f"
+		values[":f"] = &types.AttributeValueMemberSS{Value: add.FreezeLog}
+		sep = ", "
+	}
+	if len(add.MonitorLevels) > 0 {
+		expr += sep + "monitorLevels :m"
+		values[":m"] = &types.AttributeValueMemberSS{Value: add.MonitorLevels}
+	}
+	return &types.Update{
+		TableName:                 aws.String(table),
+		Key:                       key(accountPK(k.Tenant, k.Account), skState),
+		UpdateExpression:          aws.String(expr),
+		ExpressionAttributeValues: values,
+	}
+}
+
+// eventItem is the stored form of an event: its envelope attributes, data as a native map, the
+// keys of every access pattern, its fingerprint and its flag.
+func (s *Store) eventItem(w *typefn.Write) (map[string]types.AttributeValue, error) {
+	e := w.Event
+	data, err := attributevalue.MarshalWithOptions(e.Data, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+	if err != nil {
+		return nil, err
+	}
+	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	sk := timeSK(e.Time, e.ID)
+	item := map[string]types.AttributeValue{
+		attrPK: str(eventPK(e.Tenant, e.ID)), attrSK: str(skEvent),
+		attrGSI1PK: str(accountPK(e.Tenant, e.Data.Account())), attrGSI1SK: str(sk),
+		attrGSI2PK: str(typePK(e.Tenant, e.Type)), attrGSI2SK: str(sk),
+		"id": str(e.ID), "tenant": str(e.Tenant), "type": str(string(e.Type)), "source": str(e.Source),
+		"subject": str(e.Subject), "accountId": str(e.Data.Account()), "time": str(e.Time.Format(time.RFC3339Nano)),
+		"specversion": str(e.SpecVersion), "data": data, "fingerprint": str(w.Fingerprint),
+		"storedAt": str(s.now().UTC().Format(time.RFC3339Nano)),
+	}
+	if e.DataContentType != "" {
+		item["datacontenttype"] = str(e.DataContentType)
+	}
+	if w.SequenceNumber != "" {
+		item["sequenceNumber"] = str(w.SequenceNumber)
+	}
+	if w.BlockedBy != "" {
+		item["blockedBy"] = str(w.BlockedBy)
+	}
+	return item, nil
+}
+
+func fingerprintOf(item map[string]types.AttributeValue) string {
+	if v, ok := item["fingerprint"].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// itemSize estimates an item's size as DynamoDB counts it (names plus values), from above.
+func itemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for name, v := range item {
+		n += len(name) + valueSize(v)
+	}
+	return n
+}
+
+func valueSize(v types.AttributeValue) int {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return len(v.Value)
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	case *types.AttributeValueMemberM:
+		n := 3
+		for name, x := range v.Value {
+			n += len(name) + valueSize(x) + 1
+		}
+		return n
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, x := range v.Value {
+			n += valueSize(x) + 1
+		}
+		return n
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, x := range v.Value {
+			n += len(x)
+		}
+		return n
+	}
+	return 8
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// failFrom marks every write from index i on as failed with err: later events are not applied
+// ahead of an earlier one that failed.
+func failFrom(results []typefn.PutResult, i int, err error) []typefn.PutResult {
+	for ; i < len(results); i++ {
+		if o := results[i].Outcome; o != typefn.OutcomeDuplicate && o != typefn.OutcomeConflict {
+			results[i] = typefn.PutResult{Outcome: typefn.OutcomeFailed, Err: err}
+		}
+	}
+	return results
+}
+
+// backoff is the wait before attempt+1: exponential from 25 ms, capped at 1 s.
+func backoff(attempt int) time.Duration {
+	d := 25 * time.Millisecond << min(attempt-1, 6)
+	return min(d, time.Second)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

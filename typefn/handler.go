@@ -1,0 +1,203 @@
+package typefn
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/go-event-processor/go-event-processor/account"
+	"github.com/go-event-processor/go-event-processor/event"
+)
+
+// Handler persists the batches of one event type. It is the Lambda handler of each type function.
+type Handler struct {
+	Type  event.Type
+	Store Store
+	Log   *slog.Logger
+}
+
+// New returns the handler of type t's function.
+func New(t event.Type, s Store, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{Type: t, Store: s, Log: log}
+}
+
+// Handle validates and persists a batch. Every record gets a Result: bad input is Rejected with a
+// reason, transient failures are Retry; Handle itself fails only when the batch is empty of
+// meaning (never for a record's content), so the router can map every outcome.
+func (h *Handler) Handle(ctx context.Context, b Batch) (Response, error) {
+	results := make([]Result, len(b.Records))
+	var writes []Write
+	var at []int // at[i] is the index in results of writes[i]
+	seen := map[string]string{}
+	for i, r := range b.Records {
+		results[i].SequenceNumber = r.SequenceNumber
+		e, err := event.Decode(r.Event)
+		if err != nil {
+			results[i].Status, results[i].Reason = Rejected, err.Error()
+			continue
+		}
+		results[i].ID = e.ID
+		if e.Type != h.Type {
+			results[i].Status, results[i].Reason = Rejected, fmt.Sprintf("unknown_type: event %s is %s, sent to the %s function", e.ID, e.Type, h.Type)
+			continue
+		}
+		w := Write{Event: e, Fingerprint: e.Fingerprint(), SequenceNumber: r.SequenceNumber, Change: account.ChangeOf(e)}
+		key := e.Tenant + "\x00" + e.ID
+		if fp, ok := seen[key]; ok {
+			if fp == w.Fingerprint {
+				results[i].Status = Duplicate
+			} else {
+				results[i].Status, results[i].Reason = Rejected, conflictReason(e.ID)
+			}
+			continue
+		}
+		seen[key] = w.Fingerprint
+		writes = append(writes, w)
+		at = append(at, i)
+	}
+	if h.Type == event.TypeTransaction {
+		if err := h.flagTransactions(ctx, writes); err != nil {
+			return h.retryAll(results, writes, at, err), nil
+		}
+	}
+	outcomes := h.Store.Put(ctx, writes)
+	for j, o := range outcomes {
+		r := &results[at[j]]
+		switch o.Outcome {
+		case OutcomeStored:
+			r.Status, r.BlockedBy = Stored, writes[j].BlockedBy
+		case OutcomeDuplicate:
+			r.Status = Duplicate
+		case OutcomeConflict:
+			r.Status, r.Reason = Rejected, conflictReason(writes[j].Event.ID)
+		default:
+			r.Status, r.Reason = Retry, fmt.Sprintf("persist %s %s: %v", h.Type, writes[j].Event.ID, o.Err)
+		}
+	}
+	if err := h.reflag(ctx, writes, outcomes); err != nil {
+		// The events are stored; their re-flagging is not. Retrying them repeats it (a duplicate
+		// still re-flags), so nothing is lost.
+		for j, w := range writes {
+			if w.Change != nil && w.Change.Freeze != "" && results[at[j]].Status != Rejected {
+				results[at[j]].Status, results[at[j]].Reason = Retry, err.Error()
+			}
+		}
+	}
+	h.log(ctx, results)
+	return Response{Results: results}, nil
+}
+
+func conflictReason(id string) string {
+	return fmt.Sprintf("%s: event id %s is already used by an event with different content", event.CodeConflict, id)
+}
+
+// retryAll marks every write as Retry for err.
+func (h *Handler) retryAll(results []Result, writes []Write, at []int, err error) Response {
+	for j := range writes {
+		results[at[j]].Status, results[at[j]].Reason = Retry, err.Error()
+	}
+	h.log(context.Background(), results)
+	return Response{Results: results}
+}
+
+// flagTransactions sets BlockedBy on transactions made while their action was blocked, from the
+// accounts' current state.
+func (h *Handler) flagTransactions(ctx context.Context, writes []Write) error {
+	keys := uniqueKeys(writes)
+	if len(keys) == 0 {
+		return nil
+	}
+	states, err := h.Store.States(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("read state of %d accounts: %w", len(keys), err)
+	}
+	for i := range writes {
+		w := &writes[i]
+		w.BlockedBy = states[KeyOf(w.Event)].BlockedBy(w.Event.Data.(*event.Transaction), w.Event.Time)
+	}
+	return nil
+}
+
+// reflag re-evaluates the blocked flag of stored transactions of the accounts whose freeze log
+// this batch added to (or would have, for duplicates: a retried batch must finish the job), from
+// the earliest new decision on. It makes flags independent of the order in which event types arrive.
+func (h *Handler) reflag(ctx context.Context, writes []Write, outcomes []PutResult) error {
+	since := map[AccountKey]time.Time{}
+	for j, w := range writes {
+		if w.Change == nil || w.Change.Freeze == "" {
+			continue
+		}
+		if o := outcomes[j].Outcome; o != OutcomeStored && o != OutcomeDuplicate {
+			continue
+		}
+		k, t := KeyOf(w.Event), account.EntryTime(w.Change.Freeze)
+		if s, ok := since[k]; !ok || t.Before(s) {
+			since[k] = t
+		}
+	}
+	if len(since) == 0 {
+		return nil
+	}
+	keys := make([]AccountKey, 0, len(since))
+	for k := range since {
+		keys = append(keys, k)
+	}
+	states, err := h.Store.States(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("re-flag: read state of %d accounts: %w", len(keys), err)
+	}
+	var flags []Flag
+	for _, k := range keys {
+		txns, err := h.Store.TransactionsSince(ctx, k, since[k])
+		if err != nil {
+			return fmt.Errorf("re-flag: list transactions of account %s since %s: %w", k.Account, event.TimeKey(since[k]), err)
+		}
+		for _, t := range txns {
+			by := states[k].BlockedBy(&event.Transaction{Direction: t.Direction, Channel: t.Channel}, t.Time)
+			if by != t.BlockedBy {
+				flags = append(flags, Flag{Tenant: k.Tenant, ID: t.ID, BlockedBy: by})
+			}
+		}
+	}
+	if len(flags) == 0 {
+		return nil
+	}
+	if err := h.Store.SetFlags(ctx, flags); err != nil {
+		return fmt.Errorf("re-flag: set %d flags: %w", len(flags), err)
+	}
+	return nil
+}
+
+// uniqueKeys lists the accounts of writes, each once.
+func uniqueKeys(writes []Write) []AccountKey {
+	seen := map[AccountKey]bool{}
+	var keys []AccountKey
+	for _, w := range writes {
+		if k := KeyOf(w.Event); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// log writes one line per batch and one per record that did not go well, with ids and
+// sequence numbers but never the payload.
+func (h *Handler) log(ctx context.Context, results []Result) {
+	counts := map[Status]int{}
+	for _, r := range results {
+		counts[r.Status]++
+		if r.Status == Rejected || r.Status == Retry {
+			h.Log.LogAttrs(ctx, slog.LevelWarn, "record not stored", slog.String("type", string(h.Type)),
+				slog.String("eventId", r.ID), slog.String("sequenceNumber", r.SequenceNumber),
+				slog.String("status", string(r.Status)), slog.String("reason", r.Reason))
+		}
+	}
+	h.Log.LogAttrs(ctx, slog.LevelInfo, "batch handled", slog.String("type", string(h.Type)),
+		slog.Int("records", len(results)), slog.Int("stored", counts[Stored]), slog.Int("duplicate", counts[Duplicate]),
+		slog.Int("rejected", counts[Rejected]), slog.Int("retry", counts[Retry]))
+}
