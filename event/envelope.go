@@ -34,7 +34,7 @@ type Event struct {
 	Time            time.Time `json:"time"`
 	Subject         string    `json:"subject"`
 	DataContentType string    `json:"datacontenttype,omitempty" jsonschema:"enum=application/json"`
-	Tenant          string    `json:"tenant" jsonschema:"pattern=^[a-z0-9][a-z0-9-]{0,62}$"`
+	Tenant          string    `json:"tenant" jsonschema:"pattern=^[a-z0-9][a-z0-9-]*$,maxLength=63"`
 	Data            Payload   `json:"data"`
 }
 
