@@ -42,5 +42,7 @@ func (h requestID) Handle(ctx context.Context, r slog.Record) error {
 	return h.Handler.Handle(ctx, r)
 }
 
-func (h requestID) WithAttrs(attrs []slog.Attr) slog.Handler { return requestID{h.Handler.WithAttrs(attrs)} }
-func (h requestID) WithGroup(name string) slog.Handler       { return requestID{h.Handler.WithGroup(name)} }
+func (h requestID) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestID{h.Handler.WithAttrs(attrs)}
+}
+func (h requestID) WithGroup(name string) slog.Handler { return requestID{h.Handler.WithGroup(name)} }

@@ -1,0 +1,34 @@
+# go-event-processor: the front door.
+#
+#   make tools   install the local emulators (kinesalite, DynamoDB Local)
+#   make test    vet, then every test, on the emulators
+#   make build   build each functions/<name> into bin/<name>/bootstrap (Lambda, linux/arm64)
+#   make demo    run the pipeline demo on the emulators
+#   make clean   remove build output
+
+SHELL := /bin/bash
+FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
+
+.PHONY: tools test build demo clean FORCE
+
+tools:
+	bash scripts/install-emulators.sh
+
+test: tools
+	go vet ./...
+	go test -count=1 ./...
+
+build: $(FUNCTIONS:%=bin/%/bootstrap)
+
+# Always rebuilt: go build's cache makes an unchanged function cheap.
+bin/%/bootstrap: FORCE
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $@ ./functions/$*
+
+demo: tools
+	go run ./cmd/eventctl demo
+
+# Keeps node_modules/ and .cache/ (the installed emulators); delete them by hand to reinstall.
+clean:
+	rm -rf bin/
+
+FORCE:
