@@ -1,8 +1,8 @@
 package event_test
 
 import (
-	"fmt"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
