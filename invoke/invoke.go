@@ -4,6 +4,7 @@
 package invoke
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -37,10 +38,13 @@ func (l *Lambda) Invoke(ctx context.Context, t event.Type, b typefn.Batch) (type
 	if !ok {
 		return typefn.Response{}, fmt.Errorf("no function configured for type %s", t)
 	}
-	payload, err := json.Marshal(b)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep the payload the size the router measured
+	if err := enc.Encode(b); err != nil {
 		return typefn.Response{}, fmt.Errorf("encode batch for %s: %w", name, err)
 	}
+	payload := buf.Bytes()
 	out, err := l.Client.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName:   aws.String(name),
 		InvocationType: types.InvocationTypeRequestResponse,

@@ -31,8 +31,10 @@ func New(t event.Type, s Store, log *slog.Logger) *Handler {
 func (h *Handler) Handle(ctx context.Context, b Batch) (Response, error) {
 	results := make([]Result, len(b.Records))
 	var writes []Write
-	var at []int // at[i] is the index in results of writes[i]
-	seen := map[string]string{}
+	var at []int             // at[i] is the index in results of writes[i]
+	seen := map[string]int{} // tenant and id → index in writes of its first copy
+	copies := map[int]int{}  // index in results of a same-content copy → index in results of the first
+
 	for i, r := range b.Records {
 		results[i].SequenceNumber = r.SequenceNumber
 		e, err := event.Decode(r.Event)
@@ -47,21 +49,21 @@ func (h *Handler) Handle(ctx context.Context, b Batch) (Response, error) {
 		}
 		w := Write{Event: e, Fingerprint: e.Fingerprint(), SequenceNumber: r.SequenceNumber, Change: account.ChangeOf(e)}
 		key := e.Tenant + "\x00" + e.ID
-		if fp, ok := seen[key]; ok {
-			if fp == w.Fingerprint {
-				results[i].Status = Duplicate
+		if j, ok := seen[key]; ok {
+			if writes[j].Fingerprint == w.Fingerprint {
+				copies[i] = at[j] // its outcome follows the first copy's, once that is known
 			} else {
 				results[i].Status, results[i].Reason = Rejected, conflictReason(e.ID)
 			}
 			continue
 		}
-		seen[key] = w.Fingerprint
+		seen[key] = len(writes)
 		writes = append(writes, w)
 		at = append(at, i)
 	}
 	if h.Type == event.TypeTransaction {
 		if err := h.flagTransactions(ctx, writes); err != nil {
-			return h.retryAll(results, writes, at, err), nil
+			return h.finish(ctx, h.retryAll(results, writes, at, err), copies), nil
 		}
 	}
 	outcomes := h.Store.Put(ctx, writes)
@@ -87,8 +89,20 @@ func (h *Handler) Handle(ctx context.Context, b Batch) (Response, error) {
 			}
 		}
 	}
+	return h.finish(ctx, results, copies), nil
+}
+
+// finish gives each same-content copy within the batch the outcome of its first copy (stored
+// becomes duplicate), and logs the batch.
+func (h *Handler) finish(ctx context.Context, results []Result, copies map[int]int) Response {
+	for i, first := range copies {
+		results[i].Status, results[i].Reason = results[first].Status, results[first].Reason
+		if results[i].Status == Stored {
+			results[i].Status = Duplicate
+		}
+	}
 	h.log(ctx, results)
-	return Response{Results: results}, nil
+	return Response{Results: results}
 }
 
 func conflictReason(id string) string {
@@ -96,12 +110,11 @@ func conflictReason(id string) string {
 }
 
 // retryAll marks every write as Retry for err.
-func (h *Handler) retryAll(results []Result, writes []Write, at []int, err error) Response {
+func (h *Handler) retryAll(results []Result, writes []Write, at []int, err error) []Result {
 	for j := range writes {
 		results[at[j]].Status, results[at[j]].Reason = Retry, err.Error()
 	}
-	h.log(context.Background(), results)
-	return Response{Results: results}
+	return results
 }
 
 // flagTransactions sets BlockedBy on transactions made while their action was blocked, from the
