@@ -34,14 +34,12 @@ func StartDynamoDB(ctx context.Context, opts Options) (*Process, error) {
 		dir:     home,
 		env:     []string{"DDB_LOCAL_TELEMETRY=0"},
 		args: func(port int) []string {
-			return []string{
-				"-Djava.library.path=" + lib,
-				"-jar", jar,
-				"-inMemory",
-				"-sharedDb",
-				"-disableTelemetry",
-				"-port", strconv.Itoa(port),
+			store := []string{"-inMemory"}
+			if opts.DataDir != "" {
+				store = []string{"-dbPath", opts.DataDir}
 			}
+			return append([]string{"-Djava.library.path=" + lib, "-jar", jar},
+				append(store, "-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(port))...)
 		},
 		healthy: func(ctx context.Context, endpoint string) error {
 			_, err := DynamoDBClient(endpoint, func(o *dynamodb.Options) { o.Retryer = aws.NopRetryer{} }).

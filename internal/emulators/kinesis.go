@@ -30,13 +30,17 @@ func StartKinesis(ctx context.Context, opts Options) (*Process, error) {
 		files:   []string{cli},
 		dir:     dir,
 		args: func(port int) []string {
-			return []string{cli,
+			args := []string{cli,
 				"--port", strconv.Itoa(port),
 				"--createStreamMs", "0",
 				"--deleteStreamMs", "0",
 				"--updateStreamMs", "0",
 				"--shardLimit", strconv.Itoa(kinesaliteShardLimit),
 			}
+			if opts.DataDir != "" {
+				args = append(args, "--path", opts.DataDir)
+			}
+			return args
 		},
 		healthy: func(ctx context.Context, endpoint string) error {
 			_, err := KinesisClient(endpoint, func(o *kinesis.Options) { o.Retryer = aws.NopRetryer{} }).

@@ -23,6 +23,10 @@ type Options struct {
 	// may end the wait earlier.
 	StartTimeout time.Duration
 
+	// DataDir, when set, makes the emulator keep its data in this directory across restarts
+	// (kinesalite's LevelDB store, DynamoDB Local's -dbPath) instead of in memory.
+	DataDir string
+
 	// Output, when not nil, also receives everything the emulator writes to
 	// stdout and stderr. The last lines are always kept (see Process.Output).
 	Output io.Writer

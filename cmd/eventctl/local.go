@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/go-event-processor/go-event-processor/internal/devstack"
+	"github.com/go-event-processor/go-event-processor/internal/emulators"
+)
+
+func upCommand() *cobra.Command {
+	var runtime, dataDir, endpoint string
+	var fresh bool
+	var overrides []string
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Start the local stack and keep it running until Ctrl-C",
+		Long: `up starts the emulators, creates the stream and table template.yaml declares, serves the
+Lambda Invoke API for every function, and runs the Kinesis event source mapping, then prints the
+endpoints and the environment to export so that producers, the AWS CLI or your own code reach it.
+
+Data is kept in --data-dir, and so are the mapping's checkpoints: a stack stopped (even killed)
+and started again resumes where it stopped. --fresh starts from nothing.
+
+With --endpoint, no emulator is started: the stack uses that endpoint (LocalStack, or AWS with
+your credentials) for Kinesis and DynamoDB, and runs the functions here.`,
+		Example: `  eventctl local up
+  eventctl local up --runtime rie --fresh
+  eventctl local up --endpoint http://localhost:4566
+  eventctl local up --parameter-overrides ShardCount=4`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			root, err := emulators.ToolsDir()
+			if err != nil {
+				return err
+			}
+			if dataDir == "" {
+				dataDir = filepath.Join(root, ".cache", "devstack", "data")
+			}
+			if fresh {
+				if err := os.RemoveAll(dataDir); err != nil {
+					return fmt.Errorf("--fresh: remove %s: %w", dataDir, err)
+				}
+			}
+			params, err := parseOverrides(overrides)
+			if err != nil {
+				return err
+			}
+			stderr := cmd.ErrOrStderr()
+			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, Runtime: runtime, DataDir: dataDir,
+				Endpoint: endpoint, Parameters: params, Mappings: true, Log: stackLogger(stderr)})
+			if err != nil {
+				return err
+			}
+			defer st.Stop()
+			if err := devstack.WriteState(dataDir, st); err != nil {
+				return err
+			}
+			defer devstack.RemoveState(dataDir)
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "Local stack up (%s runtime). Kinesis %s, DynamoDB %s, Lambda %s\n", runtime, st.KinesisEndpoint, st.DynamoDBEndpoint, st.LambdaEndpoint)
+			fmt.Fprintf(out, "Stream %s, table %s, functions: %s\n", st.Resources.Streams[0].Name, *st.Resources.Tables[0].TableName, functionNames(st))
+			fmt.Fprintln(out, "\nTo reach it from another shell:")
+			env := st.Env()
+			keys := make([]string, 0, len(env))
+			for k := range env {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(out, "  export %s=%s\n", k, env[k])
+			}
+			fmt.Fprintf(out, "\nFunction logs: eventctl logs -f   (files in %s)\nCtrl-C stops the stack.\n", st.LogDir)
+			err = st.Run(cmd.Context())
+			fmt.Fprintln(out, "\nStopping the local stack.")
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&runtime, "runtime", devstack.RuntimeInproc, "where functions run: inproc (in this process) or rie (each bootstrap under the Lambda runtime interface emulator)")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "where the emulators keep their data and the mapping its checkpoints (default .cache/devstack/data)")
+	cmd.Flags().BoolVar(&fresh, "fresh", false, "delete --data-dir first: start with an empty stream and table")
+	cmd.Flags().StringVar(&endpoint, "endpoint", "", "use this endpoint (LocalStack, AWS) for Kinesis and DynamoDB instead of starting emulators")
+	cmd.Flags().StringSliceVar(&overrides, "parameter-overrides", nil, "template parameters, Key=Value (repeat or separate with commas)")
+	return cmd
+}
+
+func parseOverrides(list []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range list {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--parameter-overrides %q: want Key=Value", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func functionNames(st *devstack.Stack) string {
+	var names []string
+	for _, f := range st.Resources.Functions {
+		names = append(names, f.LogicalID)
+	}
+	return strings.Join(names, ", ")
+}

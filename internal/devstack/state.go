@@ -1,0 +1,82 @@
+package devstack
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/go-event-processor/go-event-processor/event"
+	"github.com/go-event-processor/go-event-processor/internal/wiring"
+	"github.com/go-event-processor/go-event-processor/typefn"
+)
+
+// State is what a running `local up` tells other commands: where its endpoints and logs are.
+type State struct {
+	PID              int               `json:"pid"`
+	KinesisEndpoint  string            `json:"kinesisEndpoint"`
+	DynamoDBEndpoint string            `json:"dynamodbEndpoint"`
+	LambdaEndpoint   string            `json:"lambdaEndpoint"`
+	LogDir           string            `json:"logDir"`
+	Env              map[string]string `json:"env"`
+}
+
+// statePath is where a stack keeping its data in dir records itself.
+func statePath(dir string) string { return filepath.Join(dir, "state.json") }
+
+// WriteState records a running stack for other commands.
+func WriteState(dir string, s *Stack) error {
+	b, _ := json.MarshalIndent(State{PID: os.Getpid(), KinesisEndpoint: s.KinesisEndpoint, DynamoDBEndpoint: s.DynamoDBEndpoint,
+		LambdaEndpoint: s.LambdaEndpoint, LogDir: s.LogDir, Env: s.Env()}, "", "  ")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(statePath(dir), b, 0o644)
+}
+
+// RemoveState forgets the running stack.
+func RemoveState(dir string) { _ = os.Remove(statePath(dir)) }
+
+// CheckEventFits reports whether payload decodes, with no unknown field, into the input type of
+// f: a Kinesis event for the router, a typefn.Batch of the function's type otherwise.
+func CheckEventFits(f Function, payload []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if t, ok := wiring.TypeOfCode(f.CodeURI); ok {
+		var b typefn.Batch
+		if err := dec.Decode(&b); err != nil {
+			return fmt.Errorf("not a batch of %s records ({\"records\": [{\"event\": …}]}): %w", t, err)
+		}
+		if len(b.Records) == 0 {
+			return errors.New(`the batch has no records: want {"records": [{"event": …}]}`)
+		}
+		for i, r := range b.Records {
+			if e, err := event.Decode(r.Event); err == nil && e.Type != t {
+				return fmt.Errorf("record %d is a %s event; %s takes %s events", i, e.Type, f.LogicalID, t)
+			}
+		}
+		return nil
+	}
+	var k events.KinesisEvent
+	if err := dec.Decode(&k); err != nil {
+		return fmt.Errorf("not a Kinesis event ({\"Records\": [{\"kinesis\": …}]}): %w", err)
+	}
+	if len(k.Records) == 0 {
+		return errors.New(`the Kinesis event has no records: want {"Records": [{"kinesis": {"data": …}}]}`)
+	}
+	return nil
+}
+
+// ReadState reads what a stack keeping its data in dir recorded, or an error when none runs there.
+func ReadState(dir string) (State, error) {
+	var st State
+	b, err := os.ReadFile(statePath(dir))
+	if err != nil {
+		return st, fmt.Errorf("no local stack recorded in %s: %w", dir, err)
+	}
+	return st, json.Unmarshal(b, &st)
+}

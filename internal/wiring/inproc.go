@@ -1,0 +1,64 @@
+package wiring
+
+import (
+	"fmt"
+	"log/slog"
+	"path"
+
+	"github.com/go-event-processor/go-event-processor/event"
+	"github.com/go-event-processor/go-event-processor/handlers"
+	"github.com/go-event-processor/go-event-processor/internal/localinvoke"
+	"github.com/go-event-processor/go-event-processor/invoke"
+	"github.com/go-event-processor/go-event-processor/routing"
+	"github.com/go-event-processor/go-event-processor/store"
+	"github.com/go-event-processor/go-event-processor/typefn"
+)
+
+// RouterCode is the router's code directory; the others are type functions.
+const RouterCode = "functions/router"
+
+// typeOfCode maps each type function's code directory to the type it persists.
+var typeOfCode = map[string]event.Type{
+	"functions/transaction":   event.TypeTransaction,
+	"functions/fraudalert":    event.TypeFraudAlert,
+	"functions/accountstatus": event.TypeAccountStatus,
+	"functions/accountcheck":  event.TypeAccountCheck,
+}
+
+// TypeOfCode returns the event type a type function's code directory persists.
+func TypeOfCode(codeURI string) (event.Type, bool) {
+	t, ok := typeOfCode[path.Clean(codeURI)]
+	return t, ok
+}
+
+// RouterFunctionsEnv names the router's environment variable that holds each type's function.
+var RouterFunctionsEnv = map[event.Type]string{
+	event.TypeTransaction:   "TRANSACTION_FUNCTION",
+	event.TypeFraudAlert:    "FRAUD_ALERT_FUNCTION",
+	event.TypeAccountStatus: "ACCOUNT_STATUS_FUNCTION",
+	event.TypeAccountCheck:  "ACCOUNT_CHECK_FUNCTION",
+}
+
+// Inproc builds in this process the handler that a function's main.go starts, from the
+// function's code directory and environment: the local stack's fast runtime.
+func Inproc(codeURI string, env map[string]string, db store.API, lambdaClient invoke.API, log *slog.Logger) (localinvoke.Func, error) {
+	table := env["TABLE_NAME"]
+	if table == "" {
+		return nil, fmt.Errorf("%s: TABLE_NAME is not set: it names the events table", codeURI)
+	}
+	if t, ok := TypeOfCode(codeURI); ok {
+		h := typefn.New(t, store.New(db, table), log)
+		return localinvoke.JSON(h.Handle), nil
+	}
+	if path.Clean(codeURI) != RouterCode {
+		return nil, fmt.Errorf("%s: not a function of this project (want %s or a type function)", codeURI, RouterCode)
+	}
+	functions := map[event.Type]string{}
+	for t, name := range RouterFunctionsEnv {
+		if functions[t] = env[name]; functions[t] == "" {
+			return nil, fmt.Errorf("%s: %s is not set: it names the %s function", codeURI, name, t)
+		}
+	}
+	r := &routing.Router{Invoker: &invoke.Lambda{Client: lambdaClient, Functions: functions}, Quarantine: store.New(db, table), Log: log}
+	return localinvoke.JSON(handlers.Kinesis(r)), nil
+}
