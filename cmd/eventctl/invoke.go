@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -52,6 +53,21 @@ to stderr.`,
 			if err != nil {
 				return err
 			}
+			res, err := devstack.Load(filepath.Join(root, "template.yaml"), nil)
+			if err != nil {
+				return err
+			}
+			f, ok := res.Function(id)
+			if !ok {
+				var names []string
+				for _, f := range res.Functions {
+					names = append(names, f.LogicalID)
+				}
+				return fmt.Errorf("unknown function %q: the template declares %s", id, strings.Join(names, ", "))
+			}
+			if err := devstack.CheckEventFits(f, payload); err != nil {
+				return fmt.Errorf("%s does not fit %s: %w", eventFile, id, err)
+			}
 			stderr := cmd.ErrOrStderr()
 			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, Runtime: runtime, EnvOverrides: overrides,
 				LogDir: filepath.Join(root, ".cache", "devstack", "invoke-logs"), Echo: devstack.Echo{Function: id, To: stderr},
@@ -60,13 +76,6 @@ to stderr.`,
 				return err
 			}
 			defer st.Stop()
-			f, ok := st.Function(id)
-			if !ok {
-				return fmt.Errorf("unknown function %q: the template declares %s", id, functionNames(st))
-			}
-			if err := devstack.CheckEventFits(f, payload); err != nil {
-				return fmt.Errorf("%s does not fit %s: %w", eventFile, id, err)
-			}
 			out, err := st.Lambda.Invoke(cmd.Context(), &lambda.InvokeInput{FunctionName: aws.String(f.Name), Payload: payload})
 			if err != nil {
 				return fmt.Errorf("invoke %s: %w", id, err)

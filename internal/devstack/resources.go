@@ -56,6 +56,25 @@ type KinesisEvent struct {
 	OnFailure                  string        // the destination's ARN, or ""
 }
 
+// Load reads the template at path and resolves its resources.
+func Load(path string, overrides map[string]string) (Resources, error) {
+	tpl, err := templatecheck.Load(path)
+	if err != nil {
+		return Resources{}, err
+	}
+	return ReadResources(tpl, overrides)
+}
+
+// Function returns the function with a logical id.
+func (r Resources) Function(id string) (Function, bool) {
+	for _, f := range r.Functions {
+		if f.LogicalID == id {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
 // ReadResources resolves the template into the resources the local stack creates. Parameter
 // overrides replace defaults. A template error names the resource and the property at fault.
 func ReadResources(tpl templatecheck.Template, overrides map[string]string) (Resources, error) {

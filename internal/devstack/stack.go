@@ -21,7 +21,6 @@ import (
 	"github.com/go-event-processor/go-event-processor/internal/esm"
 	"github.com/go-event-processor/go-event-processor/internal/localinvoke"
 	"github.com/go-event-processor/go-event-processor/internal/reqcount"
-	"github.com/go-event-processor/go-event-processor/internal/templatecheck"
 )
 
 // Runtimes a stack can run its functions on.
@@ -115,11 +114,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			_ = s.Stop()
 		}
 	}()
-	tpl, err := templatecheck.Load(opts.Template)
-	if err != nil {
-		return nil, err
-	}
-	if s.Resources, err = ReadResources(tpl, opts.Parameters); err != nil {
+	if s.Resources, err = Load(opts.Template, opts.Parameters); err != nil {
 		return nil, err
 	}
 	if err := s.applyOverrides(); err != nil {
@@ -288,14 +283,7 @@ func (s *Stack) applyOverrides() error {
 }
 
 // Function returns the function with a logical id.
-func (s *Stack) Function(id string) (Function, bool) {
-	for _, f := range s.Resources.Functions {
-		if f.LogicalID == id {
-			return f, true
-		}
-	}
-	return Function{}, false
-}
+func (s *Stack) Function(id string) (Function, bool) { return s.Resources.Function(id) }
 
 // InitDuration returns the init duration the runtime reported for a function (zero in process).
 func (s *Stack) InitDuration(id string) time.Duration {
