@@ -82,7 +82,7 @@ func (s *Stack) startFunctions(ctx context.Context) error {
 		}
 		s.onStop(rt.Stop)
 		s.runtimes[f.LogicalID] = rt
-		s.Invocations.Register(f.Name, rt.Func())
+		s.Invocations.Register(f.Name, withTimeout(rt.Func(), f.Timeout))
 	}
 	return nil
 }
@@ -104,4 +104,31 @@ func (s *Stack) startInproc(f Function, out io.Writer) (runtime, error) {
 		return nil, err
 	}
 	return inproc{h}, nil
+}
+
+// withTimeout ends an invocation that runs past the function's timeout, as Lambda does: the
+// caller sees a function error and the event source mapping retries.
+func withTimeout(f localinvoke.Func, timeout time.Duration) localinvoke.Func {
+	if timeout <= 0 {
+		return f
+	}
+	return func(ctx context.Context, payload []byte) ([]byte, error) {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		type result struct {
+			out []byte
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			out, err := f(ctx, payload)
+			done <- result{out, err}
+		}()
+		select {
+		case r := <-done:
+			return r.out, r.err
+		case <-ctx.Done():
+			return nil, fmt.Errorf("Task timed out after %s", timeout)
+		}
+	}
 }

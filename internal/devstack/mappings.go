@@ -50,11 +50,11 @@ func (s *Stack) createMappings(ctx context.Context) error {
 				MaximumRetryAttempts:       k.MaximumRetryAttempts,
 				MaximumRecordAge:           k.MaximumRecordAge,
 			}
-			var sink esm.FailureSink = esm.FailureSinkFunc(func(context.Context, string, esm.OnFailureRecord) error { return nil })
+			var sink esm.FailureSink // none: discarded records are logged as dropped, as AWS drops them
 			if k.OnFailure != "" {
 				sink = s.Failures
 			}
-			m, err := esm.New(cfg, s.Kinesis, s.Lambda, checkpoints, sink, s.log.With("mapping", cfg.ID))
+			m, err := esm.New(cfg, s.Kinesis, s.Lambda, checkpoints, sink, s.log)
 			if err != nil {
 				return fmt.Errorf("event source mapping %s: %w", cfg.ID, err)
 			}

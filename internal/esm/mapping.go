@@ -53,9 +53,9 @@ type Stats struct {
 
 // counters holds Stats' counts.
 type counters struct {
-	batches, invocations, invokeErrors, functionErrors, partialFailures  atomic.Int64
+	batches, invocations, invokeErrors, functionErrors, partialFailures atomic.Int64
 	recordsInvoked, recordsSucceeded, retries, bisections, failuresSent atomic.Int64
-	recordsDiscarded                                                     atomic.Int64
+	recordsDiscarded                                                    atomic.Int64
 }
 
 // New returns a mapping of cfg that reads the stream with k, invokes the

@@ -2,6 +2,7 @@ package esm_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,5 +98,32 @@ func TestNoBatchingWindowInvokesAtOnce(t *testing.T) {
 	// One invocation per record; a slow machine may read two puts at once.
 	if len(calls) < 4 {
 		t.Errorf("invocation sizes = %v, want (about) one invocation per record", sizes(calls))
+	}
+}
+
+// A batch stops growing before its event would exceed Lambda's 6 MB payload
+// limit, whatever BatchSize allows.
+func TestBatchPayloadCappedAt6MB(t *testing.T) {
+	e := newEnv(t, 1, nil)
+	big := strings.Repeat("x", 900_000) // 1.2 MB in base64
+	var seqs []string
+	for range 5 { // PutRecords takes at most 5 MB a call
+		s, _ := e.put([2]string{"acc-1", big}, [2]string{"acc-1", big})
+		seqs = append(seqs, s...)
+	}
+	m := e.newMapping(e.config(func(c *esm.Config) { c.BatchSize = 100 }))
+	stop := e.start(m)
+	waitCaughtUp(t, m)
+	stop()
+
+	calls := e.fn.Calls()
+	if got := delivered(calls); !slices.Equal(got, seqs) {
+		t.Fatalf("delivered %d records, want each of the %d once in order", len(got), len(seqs))
+	}
+	if !slices.Equal(sizes(calls), []int{5, 5}) {
+		t.Errorf("invocation sizes = %v, want [5 5] (6 records of 1.2 MB exceed 6 MB)", sizes(calls))
+	}
+	if st := m.Stats(); st.InvokeErrors != 0 {
+		t.Errorf("%d invocations were rejected as too large", st.InvokeErrors)
 	}
 }
