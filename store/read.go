@@ -44,8 +44,9 @@ type Page struct {
 // Range selects events by time (inclusive; zero means unbounded) and pages through them.
 type Range struct {
 	From, To time.Time
-	Limit    int32  // events per page; 50 when zero
-	Cursor   string // from the previous Page
+	Type     event.Type // only events of this type; all when empty (a filter: a page may hold fewer than Limit)
+	Limit    int32      // events read per page; 50 when zero
+	Cursor   string     // from the previous Page
 }
 
 // GetEvent returns a tenant's event by id, or ErrNotFound.
@@ -96,6 +97,11 @@ func (s *Store) timeline(ctx context.Context, index, pkName, skName, pk string, 
 		},
 		ScanIndexForward: aws.Bool(false),
 		Limit:            aws.Int32(limit),
+	}
+	if r.Type != "" {
+		in.FilterExpression = aws.String("#type = :type")
+		in.ExpressionAttributeNames = map[string]string{"#type": "type"}
+		in.ExpressionAttributeValues[":type"] = &types.AttributeValueMemberS{Value: string(r.Type)}
 	}
 	if r.Cursor != "" {
 		start, err := decodeCursor(r.Cursor)
@@ -198,6 +204,19 @@ type QuarantinedRecord struct {
 // QuarantinedBetween lists records quarantined with arrival times in [from, to], oldest first,
 // one query per day.
 func (s *Store) QuarantinedBetween(ctx context.Context, from, to time.Time) ([]QuarantinedRecord, error) {
+	return s.quarantined(ctx, "", from, to)
+}
+
+// TenantQuarantinedBetween is QuarantinedBetween for the records known to belong to tenant.
+// Records whose tenant could not be read (not JSON, say) belong to no tenant.
+func (s *Store) TenantQuarantinedBetween(ctx context.Context, tenant string, from, to time.Time) ([]QuarantinedRecord, error) {
+	if tenant == "" {
+		return nil, errors.New("a tenant is required")
+	}
+	return s.quarantined(ctx, tenant, from, to)
+}
+
+func (s *Store) quarantined(ctx context.Context, tenant string, from, to time.Time) ([]QuarantinedRecord, error) {
 	var all []QuarantinedRecord
 	for day := from.UTC().Truncate(24 * time.Hour); !day.After(to); day = day.Add(24 * time.Hour) {
 		in := &dynamodb.QueryInput{
@@ -209,6 +228,10 @@ func (s *Store) QuarantinedBetween(ctx context.Context, from, to time.Time) ([]Q
 				":from": &types.AttributeValueMemberS{Value: event.TimeKey(from)},
 				":to":   &types.AttributeValueMemberS{Value: event.TimeKey(to) + "#~"},
 			},
+		}
+		if tenant != "" {
+			in.FilterExpression = aws.String("tenant = :tenant")
+			in.ExpressionAttributeValues[":tenant"] = &types.AttributeValueMemberS{Value: tenant}
 		}
 		pages := dynamodb.NewQueryPaginator(s.db, in)
 		for pages.HasMorePages() {

@@ -61,6 +61,20 @@ func CheckEventFits(f Function, payload []byte) error {
 		}
 		return nil
 	}
+	switch f.CodeURI {
+	case wiring.QueryCode:
+		var r events.APIGatewayProxyRequest
+		if err := dec.Decode(&r); err != nil || r.HTTPMethod == "" {
+			return fmt.Errorf("not an API Gateway proxy request ({\"httpMethod\": \"GET\", \"path\": …}): %v", err)
+		}
+		return nil
+	case wiring.AuthorizerCode:
+		var r events.APIGatewayCustomAuthorizerRequest
+		if err := dec.Decode(&r); err != nil || r.AuthorizationToken == "" {
+			return fmt.Errorf("not a TOKEN authorizer request ({\"type\": \"TOKEN\", \"authorizationToken\": …}): %v", err)
+		}
+		return nil
+	}
 	var k events.KinesisEvent
 	if err := dec.Decode(&k); err != nil {
 		return fmt.Errorf("not a Kinesis event ({\"Records\": [{\"kinesis\": …}]}): %w", err)

@@ -56,6 +56,20 @@ func TestEventSamplesFitTheirFunctions(t *testing.T) {
 					}
 					continue
 				}
+				switch f.CodeUri {
+				case "functions/query":
+					var r events.APIGatewayProxyRequest
+					if err := strictDecode(raw, &r); err != nil || r.HTTPMethod == "" || r.Path == "" {
+						t.Errorf("%s is not an API Gateway proxy request: %v", rel, err)
+					}
+					continue
+				case "functions/authorizer":
+					var r events.APIGatewayCustomAuthorizerRequest
+					if err := strictDecode(raw, &r); err != nil || r.AuthorizationToken == "" || r.MethodArn == "" {
+						t.Errorf("%s is not a TOKEN authorizer request: %v", rel, err)
+					}
+					continue
+				}
 				var k events.KinesisEvent
 				if err := strictDecode(raw, &k); err != nil || len(k.Records) == 0 {
 					t.Fatalf("%s is not a Kinesis event with records: %v", rel, err)

@@ -9,13 +9,18 @@ import (
 	"github.com/go-event-processor/go-event-processor/handlers"
 	"github.com/go-event-processor/go-event-processor/internal/localinvoke"
 	"github.com/go-event-processor/go-event-processor/invoke"
+	"github.com/go-event-processor/go-event-processor/query"
 	"github.com/go-event-processor/go-event-processor/routing"
 	"github.com/go-event-processor/go-event-processor/store"
 	"github.com/go-event-processor/go-event-processor/typefn"
 )
 
-// RouterCode is the router's code directory; the others are type functions.
-const RouterCode = "functions/router"
+// Code directories of the functions that are not type functions.
+const (
+	RouterCode     = "functions/router"
+	QueryCode      = "functions/query"
+	AuthorizerCode = "functions/authorizer"
+)
 
 // typeOfCode maps each type function's code directory to the type it persists.
 var typeOfCode = map[string]event.Type{
@@ -50,8 +55,14 @@ func Inproc(codeURI string, env map[string]string, db store.API, lambdaClient in
 		h := typefn.New(t, store.New(db, table), log)
 		return localinvoke.JSON(h.Handle), nil
 	}
-	if path.Clean(codeURI) != RouterCode {
-		return nil, fmt.Errorf("%s: not a function of this project (want %s or a type function)", codeURI, RouterCode)
+	switch path.Clean(codeURI) {
+	case QueryCode:
+		return localinvoke.JSON(handlers.Query(&query.API{Reader: store.New(db, table), Log: log})), nil
+	case AuthorizerCode:
+		return localinvoke.JSON(handlers.Authorizer(store.New(db, table))), nil
+	case RouterCode:
+	default:
+		return nil, fmt.Errorf("%s: not a function of this project (want %s, %s, %s or a type function)", codeURI, RouterCode, QueryCode, AuthorizerCode)
 	}
 	functions := map[event.Type]string{}
 	for t, name := range RouterFunctionsEnv {

@@ -1,0 +1,195 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/invopop/validation"
+	"github.com/invopop/validation/is"
+
+	"github.com/go-event-processor/go-event-processor/event"
+	"github.com/go-event-processor/go-event-processor/gen"
+	"github.com/go-event-processor/go-event-processor/typefn"
+)
+
+// batchSizes are the batch sizes the hot path is measured at: one record (the prototype's batch),
+// a typical batch, and the event source mapping's BatchSize.
+var batchSizes = []int{1, 100, 1000}
+
+var (
+	benchOnce    sync.Once
+	benchRecords map[event.Type][][]byte
+)
+
+// recordsOf returns n valid generated records of type t (realistic ids, amounts, merchants,
+// freezes), cycling through the distinct ones when the stream holds fewer.
+func recordsOf(b *testing.B, t event.Type, n int) [][]byte {
+	benchOnce.Do(func() {
+		benchRecords = map[event.Type][][]byte{}
+		for _, r := range gen.Generate(gen.Options{Events: 40000, InvalidShare: -1, DuplicateShare: -1, Seed: 5}) {
+			e, err := event.Decode(r.Data)
+			if err != nil {
+				continue
+			}
+			benchRecords[e.Type] = append(benchRecords[e.Type], r.Data)
+		}
+	})
+	all := benchRecords[t]
+	if len(all) == 0 {
+		b.Fatalf("no generated records of type %s", t)
+	}
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = all[i%len(all)]
+	}
+	return out
+}
+
+// seq is a Kinesis sequence number of realistic length.
+func seq(i int) string { return fmt.Sprintf("4959033827149025660855969253836157109592157598913658%04d", i) }
+
+// BenchmarkHotPathItem measures the per-record hot path of a type function: a Kinesis record's
+// bytes → event.Decode (envelope, typed payload, validation) → Fingerprint → the DynamoDB item
+// (eventItem). Per batch it allocates what Put does: the writes and the items.
+func BenchmarkHotPathItem(b *testing.B) {
+	s := New(nil, "events")
+	for _, t := range event.Types {
+		for _, n := range batchSizes {
+			records := recordsOf(b, t, n)
+			seqs := make([]string, n)
+			for i := range seqs {
+				seqs[i] = seq(i)
+			}
+			b.Run(fmt.Sprintf("%s/batch=%d", t, n), func(b *testing.B) {
+				measure(b, n, func() {
+					writes := make([]typefn.Write, n)
+					items := make([]map[string]types.AttributeValue, n)
+					for i, raw := range records {
+						e, err := event.Decode(raw)
+						if err != nil {
+							b.Fatal(err)
+						}
+						writes[i] = typefn.Write{Event: e, Fingerprint: e.Fingerprint(), SequenceNumber: seqs[i]}
+						if items[i], err = s.eventItem(&writes[i]); err != nil {
+							b.Fatal(err)
+						}
+					}
+					itemSink = items
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkHotPathPrototype is the baseline: the same records handled the way the prototype did,
+// one at a time, with its validator built for every record. It decodes into a generic map, builds
+// the invopop/validation rules of the envelope and the payload for the record, validates the
+// map, and marshals it into an item with attributevalue's reflection.
+func BenchmarkHotPathPrototype(b *testing.B) {
+	for _, t := range event.Types {
+		records := recordsOf(b, t, 1000)
+		b.Run(fmt.Sprintf("%s/batch=1", t), func(b *testing.B) {
+			i := 0
+			measure(b, 1, func() {
+				item, err := prototypeItem(records[i%len(records)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				itemSink = []map[string]types.AttributeValue{item}
+				i++
+			})
+		})
+	}
+}
+
+var itemSink []map[string]types.AttributeValue
+
+// prototypeItem handles one record the prototype's way.
+func prototypeItem(raw []byte) (map[string]types.AttributeValue, error) {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	id := validation.Match(regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$`))
+	score := []validation.Rule{validation.Min(0.0), validation.Max(100.0)}
+	var data validation.MapRule
+	switch m["type"] {
+	case string(event.TypeTransaction):
+		data = validation.Map(
+			validation.Key("transactionId", validation.Required, is.UUID),
+			validation.Key("accountId", validation.Required, id),
+			validation.Key("customerId", validation.Required, id),
+			validation.Key("amount", validation.Min(1.0)).Optional(),
+			validation.Key("currency", validation.Match(regexp.MustCompile(`^[A-Z]{3}$`))).Optional(),
+			validation.Key("direction", validation.In("debit", "credit")).Optional(),
+			validation.Key("channel", validation.In("card", "atm", "transfer", "online")).Optional(),
+			validation.Key("merchant", validation.Map(
+				validation.Key("name", validation.Required, validation.Length(1, 128)),
+				validation.Key("mcc", validation.Match(regexp.MustCompile(`^[0-9]{4}$`))).Optional(),
+				validation.Key("country", validation.Match(regexp.MustCompile(`^[A-Z]{2}$`))).Optional(),
+			)).Optional(),
+			validation.Key("fraudScore", score...).Optional(),
+		)
+	case string(event.TypeFraudAlert):
+		data = validation.Map(
+			validation.Key("accountId", validation.Required, id),
+			validation.Key("score", score...),
+			validation.Key("reason", validation.Required, validation.Length(1, 500)),
+			validation.Key("severity", validation.Required, validation.In("low", "medium", "high", "critical")),
+			validation.Key("recommendedAction", validation.Required, validation.In("monitor", "freeze")),
+		)
+	case string(event.TypeAccountStatus):
+		data = validation.Map(
+			validation.Key("accountId", validation.Required, id),
+			validation.Key("action", validation.Required, validation.In("freeze", "unfreeze", "monitor")),
+			validation.Key("blockedActions", validation.Each(validation.In("debit", "credit", "card", "atm", "transfer", "online"))).Optional(),
+			validation.Key("monitoringLevel", validation.In("low", "medium", "high", "critical")).Optional(),
+			validation.Key("reason", validation.Required, validation.Length(1, 500)),
+		)
+	default:
+		data = validation.Map(
+			validation.Key("accountId", validation.Required, id),
+			validation.Key("check", validation.Required, validation.In("kyc", "balance", "fraud_screen", "sanctions")),
+			validation.Key("outcome", validation.Required, validation.In("pass", "review", "fail")),
+			validation.Key("score", score...).Optional(),
+		)
+	}
+	err := validation.Validate(m, validation.Map(
+		validation.Key("specversion", validation.Required, validation.In("1.0")),
+		validation.Key("id", validation.Required, validation.Length(1, 128)),
+		validation.Key("source", validation.Required, validation.Length(1, 256)),
+		validation.Key("type", validation.Required),
+		validation.Key("time", validation.Required, validation.Date(time.RFC3339Nano)),
+		validation.Key("subject", validation.Required),
+		validation.Key("datacontenttype", validation.In("application/json")).Optional(),
+		validation.Key("tenant", validation.Required, validation.Match(regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`))),
+		validation.Key("data", validation.Required, data),
+	))
+	if err != nil {
+		return nil, err
+	}
+	m["pk"], m["sk"] = fmt.Sprint(m["tenant"], "#", m["id"]), "EVENT"
+	return attributevalue.MarshalMap(m)
+}
+
+// measure runs batch once per iteration and reports time, bytes and allocations per record.
+func measure(b *testing.B, records int, batch func()) {
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for b.Loop() {
+		batch()
+	}
+	runtime.ReadMemStats(&after)
+	n := float64(b.N) * float64(records)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/record")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/record")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/record")
+}
