@@ -217,3 +217,21 @@ func jsonKind(goType string) string {
 	}
 	return "object"
 }
+
+// Peek reads what it can of a record that failed to decode: its tenant, id and type, from the
+// envelope or the prototype's shape; empty where the record does not say. Quarantine uses it so
+// that a tenant can find its own rejected records.
+func Peek(raw []byte) (tenant, id string, t Type) {
+	var w wire
+	if json.Unmarshal(raw, &w) != nil {
+		return "", "", ""
+	}
+	tenant = w.Tenant
+	if tenant == "" {
+		tenant = w.Client
+	}
+	if !tenantPattern.MatchString(tenant) {
+		tenant = ""
+	}
+	return tenant, w.ID, Type(w.Type)
+}

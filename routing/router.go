@@ -113,7 +113,6 @@ func (r *Router) Route(ctx context.Context, records []Record) Result {
 					res.Done[t]++
 				case typefn.Rejected:
 					q := quarantined(records[i], errors.New(out.Reason))
-					q.EventID, q.Type = out.ID, t
 					bad, badAt = append(bad, q), append(badAt, i)
 				default:
 					st.fail(i)
@@ -196,6 +195,9 @@ func quarantined(rec Record, err error) Quarantined {
 		q.Code = r.Code
 	} else if code, _, ok := strings.Cut(q.Reason, ":"); ok && isCode(code) {
 		q.Code = code
+	}
+	if q.Code != event.CodeOversize {
+		q.Tenant, q.EventID, q.Type = event.Peek(rec.Data)
 	}
 	return q
 }
