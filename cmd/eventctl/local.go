@@ -16,6 +16,7 @@ import (
 func upCommand() *cobra.Command {
 	var runtime, dataDir, endpoint string
 	var fresh bool
+	var apiKeys string
 	var overrides []string
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -40,7 +41,14 @@ your credentials) for Kinesis and DynamoDB, and runs the functions here.`,
 				return err
 			}
 			if dataDir == "" {
-				dataDir = filepath.Join(root, ".cache", "devstack", "data")
+				dataDir = devstack.DefaultDataDir(root)
+			}
+			if apiKeys == "" {
+				apiKeys = filepath.Join(root, "api-keys.local.json")
+			}
+			keys, err := devstack.ReadAPIKeys(apiKeys)
+			if err != nil {
+				return err
 			}
 			if fresh {
 				if err := os.RemoveAll(dataDir); err != nil {
@@ -53,7 +61,7 @@ your credentials) for Kinesis and DynamoDB, and runs the functions here.`,
 			}
 			stderr := cmd.ErrOrStderr()
 			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, Runtime: runtime, DataDir: dataDir,
-				Endpoint: endpoint, Parameters: params, Mappings: true, Log: stackLogger(stderr)})
+				Endpoint: endpoint, Parameters: params, Mappings: true, APIKeys: keys, Log: stackLogger(stderr)})
 			if err != nil {
 				return err
 			}
@@ -65,14 +73,17 @@ your credentials) for Kinesis and DynamoDB, and runs the functions here.`,
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "Local stack up (%s runtime). Kinesis %s, DynamoDB %s, Lambda %s\n", runtime, st.KinesisEndpoint, st.DynamoDBEndpoint, st.LambdaEndpoint)
 			fmt.Fprintf(out, "Stream %s, table %s, functions: %s\n", st.Resources.Streams[0].Name, *st.Resources.Tables[0].TableName, functionNames(st))
+			for id, url := range st.APIEndpoints {
+				fmt.Fprintf(out, "API %s: %s (Authorization: Bearer <key>; keys in %s)\n", id, url, apiKeys)
+			}
 			fmt.Fprintln(out, "\nTo reach it from another shell:")
 			env := st.Env()
-			keys := make([]string, 0, len(env))
+			names := make([]string, 0, len(env))
 			for k := range env {
-				keys = append(keys, k)
+				names = append(names, k)
 			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			sort.Strings(names)
+			for _, k := range names {
 				fmt.Fprintf(out, "  export %s=%s\n", k, env[k])
 			}
 			fmt.Fprintf(out, "\nFunction logs: eventctl logs -f   (files in %s)\nCtrl-C stops the stack.\n", st.LogDir)
@@ -85,6 +96,7 @@ your credentials) for Kinesis and DynamoDB, and runs the functions here.`,
 	cmd.Flags().StringVar(&dataDir, "data-dir", "", "where the emulators keep their data and the mapping its checkpoints (default .cache/devstack/data)")
 	cmd.Flags().BoolVar(&fresh, "fresh", false, "delete --data-dir first: start with an empty stream and table")
 	cmd.Flags().StringVar(&endpoint, "endpoint", "", "use this endpoint (LocalStack, AWS) for Kinesis and DynamoDB instead of starting emulators")
+	cmd.Flags().StringVar(&apiKeys, "api-keys", "", "JSON file of query API keys, {\"<key>\": \"<tenant>\"} (default api-keys.local.json)")
 	cmd.Flags().StringSliceVar(&overrides, "parameter-overrides", nil, "template parameters, Key=Value (repeat or separate with commas)")
 	return cmd
 }

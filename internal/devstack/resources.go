@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,7 +20,23 @@ type Resources struct {
 	Tables      []*dynamodb.CreateTableInput
 	Queues      []string // logical ids of queues; their messages are kept by the local stack
 	Functions   []Function
+	APIs        []API
 	Unsupported []string // "LogicalId (Type)": resources the local stack does not emulate
+}
+
+// API is a REST API of the template (AWS::Serverless::Api) with its routes.
+type API struct {
+	LogicalID  string
+	Stage      string
+	Authorizer string // logical id of the TOKEN authorizer function, or ""
+	Routes     []Route
+}
+
+// Route sends one method and path template (e.g. /accounts/{id}) to a function.
+type Route struct {
+	Method   string
+	Path     string
+	Function string // logical id
 }
 
 // Stream is a Kinesis stream of the template.
@@ -88,6 +105,7 @@ func ReadResources(tpl templatecheck.Template, overrides map[string]string) (Res
 	}
 	sort.Strings(ids)
 	var res Resources
+	defer func() { attachRoutes(tpl, r, &res) }()
 	for _, id := range ids {
 		raw := tpl.Resources[id]
 		propsAny, err := r.value(raw.Properties)
@@ -116,6 +134,20 @@ func ReadResources(tpl templatecheck.Template, overrides map[string]string) (Res
 				return Resources{}, fmt.Errorf("template resource %s: %w", id, err)
 			}
 			res.Functions = append(res.Functions, f)
+		case "AWS::Serverless::Api":
+			api := API{LogicalID: id, Stage: fmt.Sprint(props["StageName"])}
+			if def, ok := templatecheck.Lookup(props, "Auth", "DefaultAuthorizer"); ok {
+				arn, _ := templatecheck.Lookup(props, "Auth", "Authorizers", fmt.Sprint(def), "FunctionArn")
+				for fid, a := range r.arns {
+					if a == fmt.Sprint(arn) {
+						api.Authorizer = fid
+					}
+				}
+				if api.Authorizer == "" {
+					return Resources{}, fmt.Errorf("template resource %s: Properties.Auth.Authorizers.%v.FunctionArn: not a function of this template", id, def)
+				}
+			}
+			res.APIs = append(res.APIs, api)
 		default:
 			res.Unsupported = append(res.Unsupported, fmt.Sprintf("%s (%s)", id, raw.Type))
 		}
@@ -295,4 +327,27 @@ func tableInput(name string, props map[string]any) (*dynamodb.CreateTableInput, 
 			IndexName: aws.String(n), KeySchema: ks, Projection: &types.Projection{ProjectionType: pt}})
 	}
 	return in, nil
+}
+
+// attachRoutes adds each function's Api events to the routes of its API.
+func attachRoutes(tpl templatecheck.Template, r *resolver, res *Resources) {
+	for i := range res.APIs {
+		api := &res.APIs[i]
+		for _, f := range res.Functions {
+			events, _ := tpl.Resources[f.LogicalID].Properties["Events"].(map[string]any)
+			for _, ev := range events {
+				m, _ := ev.(map[string]any)
+				if m["Type"] != "Api" {
+					continue
+				}
+				p, err := r.value(m["Properties"])
+				props, _ := p.(map[string]any)
+				if err != nil || fmt.Sprint(props["RestApiId"]) != r.names[api.LogicalID] {
+					continue
+				}
+				api.Routes = append(api.Routes, Route{Method: strings.ToUpper(fmt.Sprint(props["Method"])), Path: fmt.Sprint(props["Path"]), Function: f.LogicalID})
+			}
+		}
+		sort.Slice(api.Routes, func(a, b int) bool { return api.Routes[a].Path < api.Routes[b].Path })
+	}
 }

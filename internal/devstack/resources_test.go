@@ -30,8 +30,11 @@ func TestReadResourcesFromTemplate(t *testing.T) {
 	if len(res.Tables) != 1 || len(res.Tables[0].GlobalSecondaryIndexes) != 2 {
 		t.Errorf("tables %+v", res.Tables)
 	}
-	if len(res.Functions) != 5 {
+	if len(res.Functions) != 7 {
 		t.Fatalf("functions %+v", res.Functions)
+	}
+	if len(res.APIs) != 1 || res.APIs[0].Authorizer != "AuthorizerFunction" || len(res.APIs[0].Routes) != 4 || res.APIs[0].Routes[0].Function != "QueryFunction" {
+		t.Errorf("APIs %+v", res.APIs)
 	}
 	for _, f := range res.Functions {
 		if f.Env["TABLE_NAME"] != "EventsTable" {

@@ -48,6 +48,8 @@ type Options struct {
 	Focus string
 	// Echo copies one function's logs to a writer as well as to its log file.
 	Echo Echo
+	// APIKeys are stored for the query API's authorizer: API key → tenant.
+	APIKeys map[string]string
 }
 
 // Echo names a function whose logs are also written To.
@@ -68,6 +70,7 @@ type Stack struct {
 	Invocations      *localinvoke.Server
 	Requests         *reqcount.Counter   // DynamoDB requests made by the functions (inproc runtime)
 	Failures         *esm.DynamoFailures // OnFailure records of the mappings (AWS sends them to the queue)
+	APIEndpoints     map[string]string   // base URL of each REST API, by logical id
 	LogDir           string
 
 	opts     Options
@@ -136,6 +139,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	if err := s.startFunctions(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.serveAPIs(ctx); err != nil {
 		return nil, err
 	}
 	if opts.Mappings {

@@ -21,6 +21,7 @@ type State struct {
 	KinesisEndpoint  string            `json:"kinesisEndpoint"`
 	DynamoDBEndpoint string            `json:"dynamodbEndpoint"`
 	LambdaEndpoint   string            `json:"lambdaEndpoint"`
+	APIEndpoints     map[string]string `json:"apiEndpoints"`
 	LogDir           string            `json:"logDir"`
 	Env              map[string]string `json:"env"`
 }
@@ -31,7 +32,7 @@ func statePath(dir string) string { return filepath.Join(dir, "state.json") }
 // WriteState records a running stack for other commands.
 func WriteState(dir string, s *Stack) error {
 	b, _ := json.MarshalIndent(State{PID: os.Getpid(), KinesisEndpoint: s.KinesisEndpoint, DynamoDBEndpoint: s.DynamoDBEndpoint,
-		LambdaEndpoint: s.LambdaEndpoint, LogDir: s.LogDir, Env: s.Env()}, "", "  ")
+		LambdaEndpoint: s.LambdaEndpoint, APIEndpoints: s.APIEndpoints, LogDir: s.LogDir, Env: s.Env()}, "", "  ")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -93,4 +94,20 @@ func ReadState(dir string) (State, error) {
 		return st, fmt.Errorf("no local stack recorded in %s: %w", dir, err)
 	}
 	return st, json.Unmarshal(b, &st)
+}
+
+// DefaultDataDir is where `local up` keeps its data unless told otherwise.
+func DefaultDataDir(root string) string { return filepath.Join(root, ".cache", "devstack", "data") }
+
+// ReadAPIKeys reads a JSON object of API key → tenant.
+func ReadAPIKeys(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("API keys: %w", err)
+	}
+	var keys map[string]string
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return nil, fmt.Errorf("API keys in %s: want {\"<key>\": \"<tenant>\"}: %w", path, err)
+	}
+	return keys, nil
 }
