@@ -68,8 +68,12 @@ to stderr.`,
 			if err := devstack.CheckEventFits(f, payload); err != nil {
 				return fmt.Errorf("%s does not fit %s: %w", eventFile, id, err)
 			}
+			keys, err := devstack.ReadAPIKeys(filepath.Join(root, "api-keys.local.json"))
+			if err != nil {
+				return err
+			}
 			stderr := cmd.ErrOrStderr()
-			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, Runtime: runtime, EnvOverrides: overrides,
+			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, Runtime: runtime, EnvOverrides: overrides, APIKeys: keys,
 				LogDir: filepath.Join(root, ".cache", "devstack", "invoke-logs"), Echo: devstack.Echo{Function: id, To: stderr},
 				Log: stackLogger(stderr), Focus: id})
 			if err != nil {

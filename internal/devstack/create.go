@@ -16,7 +16,7 @@ import (
 
 	"github.com/go-event-processor/go-event-processor/internal/emulators"
 	"github.com/go-event-processor/go-event-processor/internal/localinvoke"
-	"github.com/go-event-processor/go-event-processor/internal/wiring"
+	"github.com/go-event-processor/go-event-processor/internal/inproc"
 )
 
 // resourceTimeout bounds the wait for a stream or table to become active.
@@ -87,23 +87,23 @@ func (s *Stack) startFunctions(ctx context.Context) error {
 	return nil
 }
 
-// inproc is a function whose handler runs in this process.
-type inproc struct {
+// inprocRuntime is a function whose handler runs in this process.
+type inprocRuntime struct {
 	f func(context.Context, []byte) ([]byte, error)
 }
 
-func (p inproc) Func() localinvoke.Func      { return p.f }
-func (p inproc) InitDuration() time.Duration { return 0 }
-func (p inproc) Stop() error                 { return nil }
+func (p inprocRuntime) Func() localinvoke.Func      { return p.f }
+func (p inprocRuntime) InitDuration() time.Duration { return 0 }
+func (p inprocRuntime) Stop() error                 { return nil }
 
 func (s *Stack) startInproc(f Function, out io.Writer) (runtime, error) {
 	db := emulators.DynamoDBClient(s.DynamoDBEndpoint, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, s.Requests.APIOption()) })
 	log := slog.New(slog.NewJSONHandler(out, nil)).With("function", f.LogicalID)
-	h, err := wiring.Inproc(f.CodeURI, f.Env, db, s.Lambda, log)
+	h, err := inproc.Handler(f.CodeURI, f.Env, db, s.Lambda, log)
 	if err != nil {
 		return nil, err
 	}
-	return inproc{h}, nil
+	return inprocRuntime{h}, nil
 }
 
 // withTimeout ends an invocation that runs past the function's timeout, as Lambda does: the

@@ -79,6 +79,7 @@ type Stack struct {
 	closers  []func() error
 	runtimes map[string]runtime
 	mappings []mapping
+	rie      rieBuild
 }
 
 // runtime is a function the stack can invoke, with what it reports about itself.

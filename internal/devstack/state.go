@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/internal/wiring"
+	"github.com/go-event-processor/go-event-processor/internal/inproc"
 	"github.com/go-event-processor/go-event-processor/typefn"
 )
 
@@ -47,7 +47,7 @@ func RemoveState(dir string) { _ = os.Remove(statePath(dir)) }
 func CheckEventFits(f Function, payload []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
-	if t, ok := wiring.TypeOfCode(f.CodeURI); ok {
+	if t, ok := inproc.TypeOfCode(f.CodeURI); ok {
 		var b typefn.Batch
 		if err := dec.Decode(&b); err != nil {
 			return fmt.Errorf("not a batch of %s records ({\"records\": [{\"event\": …}]}): %w", t, err)
@@ -63,13 +63,13 @@ func CheckEventFits(f Function, payload []byte) error {
 		return nil
 	}
 	switch f.CodeURI {
-	case wiring.QueryCode:
+	case inproc.QueryCode:
 		var r events.APIGatewayProxyRequest
 		if err := dec.Decode(&r); err != nil || r.HTTPMethod == "" {
 			return fmt.Errorf("not an API Gateway proxy request ({\"httpMethod\": \"GET\", \"path\": …}): %v", err)
 		}
 		return nil
-	case wiring.AuthorizerCode:
+	case inproc.AuthorizerCode:
 		var r events.APIGatewayCustomAuthorizerRequest
 		if err := dec.Decode(&r); err != nil || r.AuthorizationToken == "" {
 			return fmt.Errorf("not a TOKEN authorizer request ({\"type\": \"TOKEN\", \"authorizationToken\": …}): %v", err)

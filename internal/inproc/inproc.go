@@ -1,4 +1,7 @@
-package wiring
+// Package inproc builds, in this process, the handler each function's main.go starts: the local
+// stack's fast runtime. It is kept apart from package wiring so that the functions' bootstraps do
+// not carry every other function's code.
+package inproc
 
 import (
 	"fmt"
@@ -44,9 +47,9 @@ var RouterFunctionsEnv = map[event.Type]string{
 	event.TypeAccountCheck:  "ACCOUNT_CHECK_FUNCTION",
 }
 
-// Inproc builds in this process the handler that a function's main.go starts, from the
+// Handler builds in this process the handler that a function's main.go starts, from the
 // function's code directory and environment: the local stack's fast runtime.
-func Inproc(codeURI string, env map[string]string, db store.API, lambdaClient invoke.API, log *slog.Logger) (localinvoke.Func, error) {
+func Handler(codeURI string, env map[string]string, db store.API, lambdaClient invoke.API, log *slog.Logger) (localinvoke.Func, error) {
 	table := env["TABLE_NAME"]
 	if table == "" {
 		return nil, fmt.Errorf("%s: TABLE_NAME is not set: it names the events table", codeURI)
