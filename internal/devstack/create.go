@@ -15,8 +15,8 @@ import (
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/go-event-processor/go-event-processor/internal/emulators"
-	"github.com/go-event-processor/go-event-processor/internal/localinvoke"
 	"github.com/go-event-processor/go-event-processor/internal/inproc"
+	"github.com/go-event-processor/go-event-processor/internal/localinvoke"
 )
 
 // resourceTimeout bounds the wait for a stream or table to become active.

@@ -20,10 +20,10 @@ import (
 	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/internal/emulators"
 	"github.com/go-event-processor/go-event-processor/internal/emulators/emutest"
+	"github.com/go-event-processor/go-event-processor/internal/inproc"
 	"github.com/go-event-processor/go-event-processor/internal/localinvoke"
 	"github.com/go-event-processor/go-event-processor/internal/reqcount"
 	"github.com/go-event-processor/go-event-processor/internal/rie"
-	"github.com/go-event-processor/go-event-processor/internal/inproc"
 	"github.com/go-event-processor/go-event-processor/store"
 )
 
