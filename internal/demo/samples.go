@@ -29,31 +29,43 @@ func Samples(dir string) ([]gen.Record, error) {
 		if err != nil {
 			return nil, err
 		}
-		var probe map[string]json.RawMessage // exact keys: encoding/json would match "records" to "Records"
-		if err := json.Unmarshal(raw, &probe); err != nil {
+		recs, err := SampleRecords(raw)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
-		if _, kinesis := probe["Records"]; kinesis {
-			var k events.KinesisEvent
-			if err := json.Unmarshal(raw, &k); err != nil {
-				return nil, fmt.Errorf("%s: not a Kinesis event: %w", file, err)
-			}
-			for _, r := range k.Records {
-				out = append(out, gen.Record{Data: r.Kinesis.Data, PartitionKey: r.Kinesis.PartitionKey})
-			}
-			continue
+		out = append(out, recs...)
+	}
+	return out, nil
+}
+
+// SampleRecords reads the records of one sample: the data of a Kinesis event's records, or the
+// events of a type function's batch.
+func SampleRecords(raw []byte) ([]gen.Record, error) {
+	var probe map[string]json.RawMessage // exact keys: encoding/json would match "records" to "Records"
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, err
+	}
+	var out []gen.Record
+	if _, kinesis := probe["Records"]; kinesis {
+		var k events.KinesisEvent
+		if err := json.Unmarshal(raw, &k); err != nil {
+			return nil, fmt.Errorf("not a Kinesis event: %w", err)
 		}
-		var b typefn.Batch
-		if err := json.Unmarshal(raw, &b); err != nil {
-			return nil, fmt.Errorf("%s: not a type function batch: %w", file, err)
+		for _, r := range k.Records {
+			out = append(out, gen.Record{Data: r.Kinesis.Data, PartitionKey: r.Kinesis.PartitionKey})
 		}
-		for _, r := range b.Records {
-			pk := "unknown"
-			if e, err := event.Decode(r.Event); err == nil {
-				pk = e.Subject
-			}
-			out = append(out, gen.Record{Data: r.Event, PartitionKey: pk})
+		return out, nil
+	}
+	var b typefn.Batch
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return nil, fmt.Errorf("not a type function batch: %w", err)
+	}
+	for _, r := range b.Records {
+		pk := "unknown"
+		if e, err := event.Decode(r.Event); err == nil {
+			pk = e.Subject
 		}
+		out = append(out, gen.Record{Data: r.Event, PartitionKey: pk})
 	}
 	return out, nil
 }
