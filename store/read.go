@@ -199,6 +199,8 @@ type QuarantinedRecord struct {
 	EventID        string `dynamodbav:"eventId,omitempty" json:"eventId,omitempty"`
 	Type           string `dynamodbav:"type,omitempty" json:"type,omitempty"`
 	Raw            []byte `dynamodbav:"raw" json:"raw"`
+	RedrivenAt     string `dynamodbav:"redrivenAt,omitempty" json:"redrivenAt,omitempty"`
+	RedrivenAs     string `dynamodbav:"redrivenAs,omitempty" json:"redrivenAs,omitempty"` // the new sequence number
 }
 
 // QuarantinedBetween lists records quarantined with arrival times in [from, to], oldest first,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/go-event-processor/go-event-processor/account"
+	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/typefn"
 )
 
@@ -22,6 +24,7 @@ type API interface {
 	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
@@ -61,8 +64,9 @@ func (s *Store) Put(ctx context.Context, writes []typefn.Write) []typefn.PutResu
 	results := make([]typefn.PutResult, len(writes))
 	items := make([]map[string]types.AttributeValue, len(writes))
 	sizes := make([]int, len(writes))
+	storedAt := s.now().UTC().Format(time.RFC3339Nano)
 	for i := range writes {
-		item, err := s.eventItem(&writes[i])
+		item, err := s.eventItem(&writes[i], storedAt)
 		if err != nil {
 			// Cannot happen for a validated event; treat as a failure so it is retried, not lost.
 			return failFrom(results, i, fmt.Errorf("encode event %s: %w", writes[i].Event.ID, err))
@@ -208,35 +212,206 @@ func accountUpdate(table string, k typefn.AccountKey, add *account.State) *types
 }
 
 // eventItem is the stored form of an event: its envelope attributes, data as a native map, the
-// keys of every access pattern, its fingerprint and its flag.
-func (s *Store) eventItem(w *typefn.Write) (map[string]types.AttributeValue, error) {
+// keys of every access pattern, its fingerprint, its flag, and storedAt, the time of the write.
+//
+// It is on every record's path, so it is built without reflection and with few allocations: the
+// keys and texts share one string, the attribute values one block (itemValues). The data of the
+// known payload types is the map attributevalue makes of them with their json names (a test keeps
+// the two equal); other payloads go through attributevalue.
+func (s *Store) eventItem(w *typefn.Write, storedAt string) (map[string]types.AttributeValue, error) {
 	e := w.Event
-	data, err := attributevalue.MarshalWithOptions(e.Data, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+	var t texts
+	pk := t.add("EVT#", e.Tenant, "#", e.ID)
+	gsi1pk := t.add("ACC#", e.Tenant, "#", e.Data.Account())
+	gsi2pk := t.add("TYPE#", e.Tenant, "#", string(e.Type))
+	sk := t.addTime(e.Time.UTC(), timeKeyLayout, "#"+e.ID)
+	at := t.addTime(e.Time, time.RFC3339Nano, "")
+	v := new(itemValues)
+	data, err := v.data(e.Data, &t)
 	if err != nil {
 		return nil, err
 	}
-	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-	sk := timeSK(e.Time, e.ID)
-	item := map[string]types.AttributeValue{
-		attrPK: str(eventPK(e.Tenant, e.ID)), attrSK: str(skEvent),
-		attrGSI1PK: str(accountPK(e.Tenant, e.Data.Account())), attrGSI1SK: str(sk),
-		attrGSI2PK: str(typePK(e.Tenant, e.Type)), attrGSI2SK: str(sk),
-		"id": str(e.ID), "tenant": str(e.Tenant), "type": str(string(e.Type)), "source": str(e.Source),
-		"subject": str(e.Subject), "accountId": str(e.Data.Account()), "time": str(e.Time.Format(time.RFC3339Nano)),
-		"specversion": str(e.SpecVersion), "data": data, "fingerprint": str(w.Fingerprint),
-		"storedAt": str(s.now().UTC().Format(time.RFC3339Nano)),
-	}
+	text := t.string()
+	item := make(map[string]types.AttributeValue, 20)
+	item[attrPK], item[attrSK] = v.str(text[pk.from:pk.to]), v.str(skEvent)
+	item[attrGSI1PK], item[attrGSI1SK] = v.str(text[gsi1pk.from:gsi1pk.to]), v.str(text[sk.from:sk.to])
+	item[attrGSI2PK], item[attrGSI2SK] = v.str(text[gsi2pk.from:gsi2pk.to]), item[attrGSI1SK]
+	item["id"], item["tenant"], item["type"] = v.str(e.ID), v.str(e.Tenant), v.str(string(e.Type))
+	item["source"], item["subject"], item["accountId"] = v.str(e.Source), v.str(e.Subject), v.str(e.Data.Account())
+	item["time"], item["specversion"] = v.str(text[at.from:at.to]), v.str(e.SpecVersion)
+	item["data"], item["fingerprint"], item["storedAt"] = data, v.str(w.Fingerprint), v.str(storedAt)
 	if e.DataContentType != "" {
-		item["datacontenttype"] = str(e.DataContentType)
+		item["datacontenttype"] = v.str(e.DataContentType)
 	}
 	if w.SequenceNumber != "" {
-		item["sequenceNumber"] = str(w.SequenceNumber)
+		item["sequenceNumber"] = v.str(w.SequenceNumber)
 	}
 	if w.BlockedBy != "" {
-		item["blockedBy"] = str(w.BlockedBy)
+		item["blockedBy"] = v.str(w.BlockedBy)
 	}
+	v.fill(text)
 	return item, nil
 }
+
+// timeKeyLayout is event.TimeKey's layout.
+const timeKeyLayout = "2006-01-02T15:04:05.000000000Z"
+
+// itemValues holds the attribute values of one event item, allocated together. Numbers are
+// filled in from the item's texts once those are one string (fill).
+type itemValues struct {
+	s          [30]types.AttributeValueMemberS
+	n          [2]types.AttributeValueMemberN
+	nText      [2]span // where the numbers' texts are
+	m          [2]types.AttributeValueMemberM
+	l          types.AttributeValueMemberL
+	ns, nn, nm int // values of s, n and m in use
+}
+
+// str returns a string value; past the block's capacity, a value of its own.
+func (v *itemValues) str(s string) types.AttributeValue {
+	if v.ns == len(v.s) {
+		return &types.AttributeValueMemberS{Value: s}
+	}
+	p := &v.s[v.ns]
+	v.ns++
+	p.Value = s
+	return p
+}
+
+// num returns a number value for n, whose text is added to t.
+func (v *itemValues) num(n int64, t *texts) types.AttributeValue {
+	p := &v.n[v.nn]
+	v.nText[v.nn] = t.addInt(n)
+	v.nn++
+	return p
+}
+
+// fill sets the numbers' texts, from the item's texts as one string.
+func (v *itemValues) fill(text string) {
+	for i := range v.nn {
+		v.n[i].Value = text[v.nText[i].from:v.nText[i].to]
+	}
+}
+
+// mapOf returns an empty map value of capacity n.
+func (v *itemValues) mapOf(n int) (*types.AttributeValueMemberM, map[string]types.AttributeValue) {
+	p := &v.m[v.nm]
+	v.nm++
+	p.Value = make(map[string]types.AttributeValue, n)
+	return p, p.Value
+}
+
+// data is the map attributevalue makes of a payload with its json names: omitempty fields are
+// left out when empty (a slice when nil), numbers are N, a slice of strings is an L, a time is
+// its RFC 3339 text.
+func (v *itemValues) data(p event.Payload, t *texts) (types.AttributeValue, error) {
+	optional := func(m map[string]types.AttributeValue, name, value string) {
+		if value != "" {
+			m[name] = v.str(value)
+		}
+	}
+	switch p := p.(type) {
+	case *event.Transaction:
+		av, m := v.mapOf(9)
+		m["transactionId"], m["accountId"], m["customerId"] = v.str(p.TransactionID), v.str(p.AccountID), v.str(p.CustomerID)
+		if p.Amount != nil {
+			m["amount"] = v.num(*p.Amount, t)
+		}
+		optional(m, "currency", p.Currency)
+		optional(m, "direction", p.Direction)
+		optional(m, "channel", p.Channel)
+		if p.Merchant != nil {
+			merchant, mm := v.mapOf(4)
+			mm["name"] = v.str(p.Merchant.Name)
+			optional(mm, "mcc", p.Merchant.MCC)
+			optional(mm, "country", p.Merchant.Country)
+			optional(mm, "terminal", p.Merchant.Terminal)
+			m["merchant"] = merchant
+		}
+		if p.FraudScore != nil {
+			m["fraudScore"] = v.num(int64(*p.FraudScore), t)
+		}
+		return av, nil
+	case *event.FraudAlert:
+		av, m := v.mapOf(7)
+		m["accountId"] = v.str(p.AccountID)
+		optional(m, "customerId", p.CustomerID)
+		optional(m, "transactionId", p.TransactionID)
+		m["score"], m["reason"] = v.num(int64(p.Score), t), v.str(p.Reason)
+		m["severity"], m["recommendedAction"] = v.str(p.Severity), v.str(p.RecommendedAction)
+		return av, nil
+	case *event.AccountStatus:
+		av, m := v.mapOf(6)
+		m["accountId"], m["action"] = v.str(p.AccountID), v.str(p.Action)
+		if p.BlockedActions != nil { // attributevalue's omitempty leaves out nil, not empty
+			v.l.Value = make([]types.AttributeValue, len(p.BlockedActions))
+			for i, a := range p.BlockedActions {
+				v.l.Value[i] = v.str(a)
+			}
+			m["blockedActions"] = &v.l
+		}
+		optional(m, "monitoringLevel", p.MonitoringLevel)
+		m["reason"] = v.str(p.Reason)
+		if p.EffectiveAt != nil {
+			m["effectiveAt"] = v.str(p.EffectiveAt.Format(time.RFC3339Nano))
+		}
+		return av, nil
+	case *event.AccountCheck:
+		av, m := v.mapOf(6)
+		m["accountId"] = v.str(p.AccountID)
+		optional(m, "customerId", p.CustomerID)
+		m["check"], m["outcome"] = v.str(p.Check), v.str(p.Outcome)
+		if p.Score != nil {
+			m["score"] = v.num(int64(*p.Score), t)
+		}
+		optional(m, "details", p.Details)
+		return av, nil
+	}
+	return attributevalue.MarshalWithOptions(p, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+}
+
+// texts builds several strings as one: one allocation, however many keys an item has.
+type texts struct {
+	buf [320]byte
+	b   []byte
+}
+
+// span is where one text is in the string texts builds.
+type span struct{ from, to int }
+
+func (t *texts) begin() int {
+	if t.b == nil {
+		t.b = t.buf[:0]
+	}
+	return len(t.b)
+}
+
+// add appends the concatenation of parts.
+func (t *texts) add(parts ...string) span {
+	from := t.begin()
+	for _, p := range parts {
+		t.b = append(t.b, p...)
+	}
+	return span{from, len(t.b)}
+}
+
+// addTime appends tm formatted with layout, then suffix.
+func (t *texts) addTime(tm time.Time, layout, suffix string) span {
+	from := t.begin()
+	t.b = tm.AppendFormat(t.b, layout)
+	t.b = append(t.b, suffix...)
+	return span{from, len(t.b)}
+}
+
+// addInt appends n in decimal.
+func (t *texts) addInt(n int64) span {
+	from := t.begin()
+	t.b = strconv.AppendInt(t.b, n, 10)
+	return span{from, len(t.b)}
+}
+
+// string returns the texts as one string; spans index it.
+func (t *texts) string() string { return string(t.b) }
 
 func fingerprintOf(item map[string]types.AttributeValue) string {
 	if v, ok := item["fingerprint"].(*types.AttributeValueMemberS); ok {

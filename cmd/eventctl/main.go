@@ -51,6 +51,6 @@ Start with:
 	}
 	local := &cobra.Command{Use: "local", Short: "Manage the local stack (see: eventctl local up --help)"}
 	local.AddCommand(upCommand())
-	cmd.AddCommand(demoCommand(), local, invokeCommand(), logsCommand(), queryCommand(), sendCommand())
+	cmd.AddCommand(demoCommand(), local, invokeCommand(), logsCommand(), queryCommand(), sendCommand(), redriveCommand())
 	return cmd
 }

@@ -124,3 +124,13 @@ func attrString(item map[string]ddbtypes.AttributeValue, name string) string {
 	}
 	return ""
 }
+
+// Delete removes a stored record, once it has been redriven.
+func (f *DynamoFailures) Delete(ctx context.Context, s StoredFailure) error {
+	_, err := f.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(f.table),
+		Key: map[string]ddbtypes.AttributeValue{"pk": str(s.MappingID), "sk": str(s.SortKey)}})
+	if err != nil {
+		return fmt.Errorf("delete OnFailure record %s: %w", s.SortKey, err)
+	}
+	return nil
+}
