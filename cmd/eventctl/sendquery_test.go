@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"sort"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,6 +70,27 @@ func TestSendThenQuery(t *testing.T) {
 			t.Errorf("account %s state: %v %+v", acc, err, v)
 		}
 	}
+	// Latency of the query API on the local stack (authorizer + function + DynamoDB Local), for
+	// the record: reported, never asserted.
+	var lat []time.Duration
+	client := &http.Client{Timeout: 10 * time.Second}
+	for i := 0; i < 200; i++ {
+		for acc := range perAccount {
+			req, _ := http.NewRequest(http.MethodGet, api+"/accounts/"+acc+"/events?limit=20", nil)
+			req.Header.Set("Authorization", "Bearer local-bank-a-key")
+			start := time.Now()
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			lat = append(lat, time.Since(start))
+			break
+		}
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	t.Logf("query API on the local stack, GET /accounts/{id}/events?limit=20, %d requests: p50 %s, p99 %s", len(lat), lat[len(lat)/2], lat[len(lat)*99/100])
 	_ = up.Process.Signal(syscall.SIGINT)
 	_ = up.Wait()
 }
