@@ -30,11 +30,7 @@ func New(t event.Type, s Store, log *slog.Logger) *Handler {
 // meaning (never for a record's content), so the router can map every outcome.
 func (h *Handler) Handle(ctx context.Context, b Batch) (Response, error) {
 	results := make([]Result, len(b.Records))
-	var writes []Write
-	var at []int             // at[i] is the index in results of writes[i]
-	seen := map[string]int{} // tenant and id → index in writes of its first copy
-	copies := map[int]int{}  // index in results of a same-content copy → index in results of the first
-
+	var queue []pending
 	for i, r := range b.Records {
 		results[i].SequenceNumber = r.SequenceNumber
 		e, err := event.Decode(r.Event)
@@ -47,28 +43,66 @@ func (h *Handler) Handle(ctx context.Context, b Batch) (Response, error) {
 			results[i].Status, results[i].Reason = Rejected, fmt.Sprintf("unknown_type: event %s is %s, sent to the %s function", e.ID, e.Type, h.Type)
 			continue
 		}
-		w := Write{Event: e, Fingerprint: e.Fingerprint(), SequenceNumber: r.SequenceNumber, Change: account.ChangeOf(e)}
-		key := e.Tenant + "\x00" + e.ID
-		if j, ok := seen[key]; ok {
-			if writes[j].Fingerprint == w.Fingerprint {
-				copies[i] = at[j] // its outcome follows the first copy's, once that is known
-			} else {
-				results[i].Status, results[i].Reason = Rejected, conflictReason(e.ID)
+		queue = append(queue, pending{at: i, w: Write{Event: e, Fingerprint: e.Fingerprint(), SequenceNumber: r.SequenceNumber, Change: account.ChangeOf(e)}})
+	}
+	copies := map[int]int{} // index in results of a same-content copy → index in results of the first
+	// An id used twice in one batch with different content is put in a later round, so that the
+	// store compares it with what it holds then: the first copy may itself turn out a conflict.
+	for len(queue) > 0 {
+		var round, rest []pending
+		seen := map[string]int{} // tenant and id → index in round
+		for _, p := range queue {
+			key := p.w.Event.Tenant + "\x00" + p.w.Event.ID
+			j, ok := seen[key]
+			switch {
+			case !ok:
+				seen[key] = len(round)
+				round = append(round, p)
+			case round[j].w.Fingerprint == p.w.Fingerprint:
+				copies[p.at] = round[j].at // its outcome follows the first copy's, once known
+			default:
+				rest = append(rest, p)
 			}
-			continue
 		}
-		seen[key] = len(writes)
-		writes = append(writes, w)
-		at = append(at, i)
+		if !h.persist(ctx, round, results) {
+			for _, p := range rest {
+				results[p.at].Status, results[p.at].Reason = Retry, "an earlier record of the batch failed"
+			}
+			break
+		}
+		queue = rest
+	}
+	return h.finish(ctx, results, copies), nil
+}
+
+// pending is a record to persist, with its index in the results.
+type pending struct {
+	at int
+	w  Write
+}
+
+// persist writes one round of records whose ids are distinct, fills their results, and reports
+// whether every one of them reached a final outcome (none is Retry).
+func (h *Handler) persist(ctx context.Context, round []pending, results []Result) bool {
+	writes := make([]Write, len(round))
+	for j, p := range round {
+		writes[j] = p.w
+	}
+	retryAll := func(err error) bool {
+		for _, p := range round {
+			results[p.at].Status, results[p.at].Reason = Retry, err.Error()
+		}
+		return false
 	}
 	if h.Type == event.TypeTransaction {
 		if err := h.flagTransactions(ctx, writes); err != nil {
-			return h.finish(ctx, h.retryAll(results, writes, at, err), copies), nil
+			return retryAll(err)
 		}
 	}
 	outcomes := h.Store.Put(ctx, writes)
+	ok := true
 	for j, o := range outcomes {
-		r := &results[at[j]]
+		r := &results[round[j].at]
 		switch o.Outcome {
 		case OutcomeStored:
 			r.Status, r.BlockedBy = Stored, writes[j].BlockedBy
@@ -77,19 +111,19 @@ func (h *Handler) Handle(ctx context.Context, b Batch) (Response, error) {
 		case OutcomeConflict:
 			r.Status, r.Reason = Rejected, conflictReason(writes[j].Event.ID)
 		default:
-			r.Status, r.Reason = Retry, fmt.Sprintf("persist %s %s: %v", h.Type, writes[j].Event.ID, o.Err)
+			r.Status, r.Reason, ok = Retry, fmt.Sprintf("persist %s %s: %v", h.Type, writes[j].Event.ID, o.Err), false
 		}
 	}
 	if err := h.reflag(ctx, writes, outcomes); err != nil {
 		// The events are stored; their re-flagging is not. Retrying them repeats it (a duplicate
 		// still re-flags), so nothing is lost.
 		for j, w := range writes {
-			if w.Change != nil && w.Change.Freeze != "" && results[at[j]].Status != Rejected {
-				results[at[j]].Status, results[at[j]].Reason = Retry, err.Error()
+			if r := &results[round[j].at]; w.Change != nil && w.Change.Freeze != "" && r.Status != Rejected {
+				r.Status, r.Reason, ok = Retry, err.Error(), false
 			}
 		}
 	}
-	return h.finish(ctx, results, copies), nil
+	return ok
 }
 
 // finish gives each same-content copy within the batch the outcome of its first copy (stored
@@ -107,14 +141,6 @@ func (h *Handler) finish(ctx context.Context, results []Result, copies map[int]i
 
 func conflictReason(id string) string {
 	return fmt.Sprintf("%s: event id %s is already used by an event with different content", event.CodeConflict, id)
-}
-
-// retryAll marks every write as Retry for err.
-func (h *Handler) retryAll(results []Result, writes []Write, at []int, err error) []Result {
-	for j := range writes {
-		results[at[j]].Status, results[at[j]].Reason = Retry, err.Error()
-	}
-	return results
 }
 
 // flagTransactions sets BlockedBy on transactions made while their action was blocked, from the

@@ -898,3 +898,19 @@ func TestHandleCopyWithinBatchFollowsFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestConflictThenOriginalInOneBatch: the store holds a1; a batch brings a conflicting copy of a1
+// and then a1 again. The conflict is rejected, and a1 again is a duplicate, not a conflict with
+// the rejected copy (found by the demo with 5,000 generated events).
+func TestConflictThenOriginalInOneBatch(t *testing.T) {
+	s := newMemStore()
+	a1 := alert("a1", "acc-1", 10, event.SeverityHigh, event.RecommendMonitor)
+	a1changed := alert("a1", "acc-1", 10, event.SeverityCritical, event.RecommendMonitor)
+	mustHandle(t, s, event.TypeFraudAlert, batch(a1.rec()))
+	got := handle(t, s, event.TypeFraudAlert, batch(a1changed.rec(), a1.rec(), a1changed.rec()))
+	checkResults(t, got, []out{
+		{typefn.Rejected, "a1", "conflict:"},
+		{typefn.Duplicate, "a1", ""},
+		{typefn.Rejected, "a1", "conflict:"},
+	})
+}
