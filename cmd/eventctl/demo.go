@@ -78,8 +78,12 @@ It exits with status 1 when any count differs from what the stream demands.`,
 }
 
 func printSummary(w io.Writer, s demo.Summary) {
-	fmt.Fprintf(w, "\nSent %d records in %s (%.0f records/s, %d Lambda invocations, %d DynamoDB requests by the functions)\n\n",
-		s.Sent, s.Elapsed.Round(time.Millisecond), s.EventsPerSecond, s.Invocations, s.DynamoDBRequests)
+	requests := fmt.Sprintf("%d DynamoDB requests by the functions", s.DynamoDBRequests)
+	if s.DynamoDBRequests < 0 {
+		requests = "DynamoDB requests not counted: the functions ran in their own processes"
+	}
+	fmt.Fprintf(w, "\nSent %d records in %s (%.0f records/s, %d Lambda invocations, %s)\n\n",
+		s.Sent, s.Elapsed.Round(time.Millisecond), s.EventsPerSecond, s.Invocations, requests)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TYPE\tPERSISTED\tEXPECTED")
 	total := 0

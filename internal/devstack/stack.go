@@ -172,6 +172,10 @@ func (s *Stack) Stop() error {
 	return errors.Join(errs...)
 }
 
+// CountsRequests reports whether Requests counts the functions' DynamoDB requests: only when
+// they run in this process.
+func (s *Stack) CountsRequests() bool { return s.opts.Runtime == RuntimeInproc }
+
 // Env is the environment a shell needs to reach the stack with the AWS CLI or SDKs.
 func (s *Stack) Env() map[string]string {
 	return map[string]string{
