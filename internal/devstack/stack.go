@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"time"
@@ -73,13 +74,14 @@ type Stack struct {
 	APIEndpoints     map[string]string   // base URL of each REST API, by logical id
 	LogDir           string
 
-	opts     Options
-	log      *slog.Logger
-	mu       sync.Mutex
-	closers  []func() error
-	runtimes map[string]runtime
-	mappings []mapping
-	rie      rieBuild
+	opts      Options
+	log       *slog.Logger
+	mu        sync.Mutex
+	closers   []func() error
+	runtimes  map[string]runtime
+	mappings  []mapping
+	rie       rieBuild
+	installed bool // install ran
 }
 
 // runtime is a function the stack can invoke, with what it reports about itself.
@@ -221,6 +223,17 @@ func (s *Stack) startEmulators(ctx context.Context) error {
 			dp, derr = emulators.StartDynamoDB(ctx, emulators.Options{ToolsDir: s.opts.Root, DataDir: ddir})
 		}()
 		wg.Wait()
+		if errors.Is(kerr, emulators.ErrNotInstalled) || errors.Is(derr, emulators.ErrNotInstalled) {
+			for _, p := range []*emulators.Process{kp, dp} {
+				if p != nil {
+					_ = p.Stop()
+				}
+			}
+			if err := s.install(ctx); err != nil {
+				return err
+			}
+			return s.startEmulators(ctx)
+		}
 		for _, p := range []*emulators.Process{kp, dp} {
 			if p != nil {
 				s.onStop(p.Stop)
@@ -233,6 +246,22 @@ func (s *Stack) startEmulators(ctx context.Context) error {
 	}
 	s.Kinesis = emulators.KinesisClient(s.KinesisEndpoint)
 	s.DynamoDB = emulators.DynamoDBClient(s.DynamoDBEndpoint)
+	return nil
+}
+
+// install runs the project's install script once, when the emulators are missing.
+func (s *Stack) install(ctx context.Context) error {
+	if s.installed {
+		return errors.New("the emulators are still missing after scripts/install-emulators.sh ran")
+	}
+	s.installed = true
+	script := filepath.Join(s.opts.Root, "scripts", "install-emulators.sh")
+	s.log.Warn("installing the local emulators (first use): " + script)
+	cmd := exec.CommandContext(ctx, "bash", script)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("install the emulators with %s: %w (it needs node, npm and java: see its messages above)", script, err)
+	}
 	return nil
 }
 
