@@ -17,6 +17,7 @@ func upCommand() *cobra.Command {
 	var runtime, dataDir, endpoint string
 	var fresh bool
 	var apiKeys string
+	var kinesisPort, dynamoPort int
 	var overrides []string
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -61,7 +62,8 @@ your credentials) for Kinesis and DynamoDB, and runs the functions here.`,
 			}
 			stderr := cmd.ErrOrStderr()
 			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, Runtime: runtime, DataDir: dataDir,
-				Endpoint: endpoint, Parameters: params, Mappings: true, APIKeys: keys, Log: stackLogger(stderr)})
+				Endpoint: endpoint, Parameters: params, Mappings: true, APIKeys: keys, Log: stackLogger(stderr),
+				KinesisPort: kinesisPort, DynamoDBPort: dynamoPort})
 			if err != nil {
 				return err
 			}
@@ -96,6 +98,8 @@ your credentials) for Kinesis and DynamoDB, and runs the functions here.`,
 	cmd.Flags().StringVar(&dataDir, "data-dir", "", "where the emulators keep their data and the mapping its checkpoints (default .cache/devstack/data)")
 	cmd.Flags().BoolVar(&fresh, "fresh", false, "delete --data-dir first: start with an empty stream and table")
 	cmd.Flags().StringVar(&endpoint, "endpoint", "", "use this endpoint (LocalStack, AWS) for Kinesis and DynamoDB instead of starting emulators")
+	cmd.Flags().IntVar(&kinesisPort, "kinesis-port", 0, "loopback port of the Kinesis emulator (default: a free one)")
+	cmd.Flags().IntVar(&dynamoPort, "dynamodb-port", 0, "loopback port of DynamoDB Local (default: a free one)")
 	cmd.Flags().StringVar(&apiKeys, "api-keys", "", "JSON file of query API keys, {\"<key>\": \"<tenant>\"} (default api-keys.local.json)")
 	cmd.Flags().StringSliceVar(&overrides, "parameter-overrides", nil, "template parameters, Key=Value (repeat or separate with commas)")
 	return cmd

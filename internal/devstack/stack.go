@@ -51,6 +51,8 @@ type Options struct {
 	Echo Echo
 	// APIKeys are stored for the query API's authorizer: API key → tenant.
 	APIKeys map[string]string
+	// KinesisPort and DynamoDBPort fix the emulators' loopback ports; free ports when zero.
+	KinesisPort, DynamoDBPort int
 }
 
 // Echo names a function whose logs are also written To.
@@ -216,11 +218,11 @@ func (s *Stack) startEmulators(ctx context.Context) error {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			kp, kerr = emulators.StartKinesis(ctx, emulators.Options{ToolsDir: s.opts.Root, DataDir: kdir})
+			kp, kerr = emulators.StartKinesis(ctx, emulators.Options{ToolsDir: s.opts.Root, DataDir: kdir, Port: s.opts.KinesisPort})
 		}()
 		go func() {
 			defer wg.Done()
-			dp, derr = emulators.StartDynamoDB(ctx, emulators.Options{ToolsDir: s.opts.Root, DataDir: ddir})
+			dp, derr = emulators.StartDynamoDB(ctx, emulators.Options{ToolsDir: s.opts.Root, DataDir: ddir, Port: s.opts.DynamoDBPort})
 		}()
 		wg.Wait()
 		if errors.Is(kerr, emulators.ErrNotInstalled) || errors.Is(derr, emulators.ErrNotInstalled) {
