@@ -51,6 +51,11 @@ Start with:
 	}
 	local := &cobra.Command{Use: "local", Short: "Manage the local stack (see: eventctl local up --help)"}
 	local.AddCommand(upCommand())
-	cmd.AddCommand(demoCommand(), local, invokeCommand(), logsCommand(), queryCommand(), sendCommand(), redriveCommand())
+	cmd.AddCommand(demoCommand(), local, invokeCommand(), logsCommand(), queryCommand(), sendCommand(), redriveCommand(), benchCommand())
 	return cmd
+}
+
+// contextWithCancel returns a context that ends with the command's or when cancel is called.
+func contextWithCancel(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	return context.WithCancel(cmd.Context())
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Func handles one invocation's payload and returns the response payload. An error is a
@@ -34,15 +35,16 @@ func JSON[In, Out any](h func(context.Context, In) (Out, error)) Func {
 
 // Server dispatches invocations to registered functions.
 type Server struct {
-	mux   *http.ServeMux
-	mu    sync.RWMutex
-	funcs map[string]Func
-	calls atomic.Int64
+	mux       *http.ServeMux
+	mu        sync.RWMutex
+	funcs     map[string]Func
+	calls     atomic.Int64
+	durations map[string][]time.Duration // per function, in the order invocations ended
 }
 
 // New returns a server with no functions.
 func New() *Server {
-	s := &Server{funcs: map[string]Func{}, mux: http.NewServeMux()}
+	s := &Server{funcs: map[string]Func{}, mux: http.NewServeMux(), durations: map[string][]time.Duration{}}
 	s.mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.invoke)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "UnknownOperationException", "not served locally: "+r.Method+" "+r.URL.Path)
@@ -62,6 +64,17 @@ func (s *Server) Register(name string, f Func) {
 		panic("localinvoke: function " + name + " registered twice")
 	}
 	s.funcs[name] = f
+}
+
+// Durations returns how long each invocation of every function took, by function name.
+func (s *Server) Durations() map[string][]time.Duration {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string][]time.Duration, len(s.durations))
+	for k, v := range s.durations {
+		out[k] = append([]time.Duration(nil), v...)
+	}
+	return out
 }
 
 // Invocations returns how many invocations the server has answered.
@@ -94,7 +107,11 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.calls.Add(1)
+	start := time.Now()
 	out, err := f(r.Context(), payload)
+	s.mu.Lock()
+	s.durations[name] = append(s.durations[name], time.Since(start))
+	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
 	if err != nil {

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/go-event-processor/go-event-processor/internal/bench"
+	"github.com/go-event-processor/go-event-processor/internal/devstack"
+	"github.com/go-event-processor/go-event-processor/internal/emulators"
+)
+
+func benchCommand() *cobra.Command {
+	var events, rate int
+	var runtime, jsonOut string
+	var seed uint64
+	var sizes bool
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the pipeline on the local stack: throughput, latency, requests, durations, cost",
+		Long: `bench starts a fresh local stack, measures the DynamoDB emulator's own transactional write
+ceiling for the pipeline's item shape, then sends a generated stream at --rate (or as fast as it
+goes) and reports:
+  sustained events/s and its ratio to that ceiling; put→persisted latency p50/p95/p99;
+  DynamoDB requests and Lambda invocations per 1,000 valid events (counted by an SDK middleware
+  and by the local Invoke API); router and type function durations; init durations (rie runtime)
+  and stripped bootstrap sizes.
+A table for people on stdout; --json writes the whole report for machines.`,
+		Example: `  eventctl bench
+  eventctl bench --events 20000 --rate 1000 --json bench.json
+  eventctl bench --runtime rie`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			root, err := emulators.ToolsDir()
+			if err != nil {
+				return err
+			}
+			stderr := cmd.ErrOrStderr()
+			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, Runtime: runtime, Mappings: true,
+				LogDir: filepath.Join(root, ".cache", "devstack", "bench-logs"), Log: stackLogger(stderr)})
+			if err != nil {
+				return err
+			}
+			defer st.Stop()
+			runCtx, cancelRun := contextWithCancel(cmd)
+			defer cancelRun()
+			go st.Run(runCtx)
+			fmt.Fprintf(stderr, "Measuring the emulator's write ceiling, then sending %d records (rate %s)…\n", events, rateText(rate))
+			rep, err := bench.Run(cmd.Context(), st, bench.Options{Events: events, Rate: rate, Seed: seed,
+				Progress: func(sent, persisted, total int) {
+					fmt.Fprintf(stderr, "\r%d/%d sent, %d checkpointed", sent, total, persisted)
+				}})
+			fmt.Fprintln(stderr)
+			if err != nil {
+				return err
+			}
+			rep.Runtime = runtime
+			if sizes {
+				var uris []string
+				for _, f := range st.Resources.Functions {
+					uris = append(uris, f.CodeURI)
+				}
+				if rep.BootstrapBytes, err = bench.BootstrapSizes(cmd.Context(), root, uris); err != nil {
+					return err
+				}
+			}
+			printReport(cmd.OutOrStdout(), rep)
+			if jsonOut != "" {
+				b, _ := json.MarshalIndent(rep, "", "  ")
+				if err := os.WriteFile(jsonOut, append(b, '\n'), 0o644); err != nil {
+					return err
+				}
+				fmt.Fprintln(stderr, "wrote", jsonOut)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&events, "events", 10000, "records to send")
+	cmd.Flags().IntVar(&rate, "rate", 1000, "records per second (0: as fast as the stream takes them)")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the generated stream")
+	cmd.Flags().StringVar(&runtime, "runtime", devstack.RuntimeInproc, "inproc or rie")
+	cmd.Flags().StringVar(&jsonOut, "json", "", "write the report as JSON to this file")
+	cmd.Flags().BoolVar(&sizes, "sizes", true, "build each function for linux/arm64 and report its stripped bootstrap size")
+	return cmd
+}
+
+func rateText(rate int) string {
+	if rate <= 0 {
+		return "as fast as it goes"
+	}
+	return fmt.Sprintf("%d/s", rate)
+}
+
+func printReport(w io.Writer, r bench.Report) {
+	fmt.Fprintf(w, "\n%d records (%d valid events) at %s, %s runtime, in %.1f s\n", r.Records, r.ValidEvents, rateText(r.Rate), r.Runtime, r.WallSeconds)
+	fmt.Fprintf(w, "sustained: %.0f events/s; the emulator's transactional write ceiling for this item shape: %.0f items/s (ratio %.2f)\n",
+		r.EventsPerSecond, r.CeilingItemsPerS, r.CeilingRatio)
+	fmt.Fprintf(w, "put→persisted latency: p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms\n", r.LatencyMs.P50, r.LatencyMs.P95, r.LatencyMs.P99, r.LatencyMs.Max)
+	fmt.Fprintf(w, "per 1,000 valid events: %.1f DynamoDB requests, %.1f Lambda invocations\n\n", r.DynamoDBPer1000, r.InvocationsPer1k)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FUNCTION\tINVOCATIONS\tP50 MS\tP99 MS\tAVG BILLED MS\tINIT MS")
+	names := make([]string, 0, len(r.FunctionMs))
+	for n := range r.FunctionMs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p := r.FunctionMs[n]
+		init := "-"
+		if v, ok := r.InitMs[n]; ok {
+			init = fmt.Sprintf("%.1f", v)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%s\n", n, r.Invocations[n], p.P50, p.P99, r.BilledMsPerInvoke[n], init)
+	}
+	tw.Flush()
+	ops := make([]string, 0, len(r.DynamoDBRequests))
+	for op := range r.DynamoDBRequests {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	fmt.Fprint(w, "\nDynamoDB requests:")
+	for _, op := range ops {
+		fmt.Fprintf(w, " %s %d", op, r.DynamoDBRequests[op])
+	}
+	fmt.Fprintln(w)
+	if len(r.BootstrapBytes) > 0 {
+		fmt.Fprint(w, "stripped bootstrap (linux/arm64):")
+		uris := make([]string, 0, len(r.BootstrapBytes))
+		for u := range r.BootstrapBytes {
+			uris = append(uris, u)
+		}
+		sort.Strings(uris)
+		for _, u := range uris {
+			fmt.Fprintf(w, " %s %.1f MB", filepath.Base(u), float64(r.BootstrapBytes[u])/1e6)
+		}
+		fmt.Fprintln(w)
+	}
+}
