@@ -18,7 +18,7 @@ import (
 
 func benchCommand() *cobra.Command {
 	var events, rate int
-	var runtime, jsonOut string
+	var runtime, jsonOut, chartOut string
 	var seed uint64
 	var sizes bool
 	cmd := &cobra.Command{
@@ -71,8 +71,41 @@ A table for people on stdout; --json writes the whole report for machines.`,
 				}
 			}
 			printReport(cmd.OutOrStdout(), rep)
+			costs, err := bench.Costs(rep, st)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "\nCost at AWS list prices (docs/cost-model.md), $ per million valid events:\n")
+			if err := costs.Ours.WriteTable(cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "\nThe prototype's design (batch size 1, one invocation and one PutItem per event) in the same model:\n")
+			if err := costs.Prototype.WriteTable(cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
+			if err := costs.WriteTable(cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			if chartOut != "" {
+				f, err := os.Create(chartOut)
+				if err != nil {
+					return err
+				}
+				if err := bench.Chart(f, rep); err != nil {
+					f.Close()
+					return err
+				}
+				if err := f.Close(); err != nil {
+					return err
+				}
+				fmt.Fprintln(stderr, "wrote", chartOut)
+			}
 			if jsonOut != "" {
-				b, _ := json.MarshalIndent(rep, "", "  ")
+				b, _ := json.MarshalIndent(struct {
+					bench.Report
+					Cost any `json:"cost"`
+				}{rep, costs}, "", "  ")
 				if err := os.WriteFile(jsonOut, append(b, '\n'), 0o644); err != nil {
 					return err
 				}
@@ -86,6 +119,7 @@ A table for people on stdout; --json writes the whole report for machines.`,
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the generated stream")
 	cmd.Flags().StringVar(&runtime, "runtime", devstack.RuntimeInproc, "inproc or rie")
 	cmd.Flags().StringVar(&jsonOut, "json", "", "write the report as JSON to this file")
+	cmd.Flags().StringVar(&chartOut, "chart", "", "write a PNG chart of throughput and latency over the run to this file")
 	cmd.Flags().BoolVar(&sizes, "sizes", true, "build each function for linux/arm64 and report its stripped bootstrap size")
 	return cmd
 }

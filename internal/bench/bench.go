@@ -33,12 +33,14 @@ type Report struct {
 	Runtime           string                 `json:"runtime"`
 	Records           int                    `json:"records"`
 	ValidEvents       int                    `json:"validEvents"`
+	AccountChanges    int                    `json:"accountChanges"` // stored events with an account effect (fraud alerts, status changes)
 	Rate              int                    `json:"targetRate"`
 	WallSeconds       float64                `json:"wallSeconds"`
 	EventsPerSecond   float64                `json:"eventsPerSecond"` // valid events persisted per second, first put to last persisted
 	LatencyMs         Percentiles            `json:"putToPersistedMs"`
 	DynamoDBRequests  map[string]int         `json:"dynamodbRequests"`
 	DynamoDBPer1000   float64                `json:"dynamodbRequestsPer1000Events"`
+	DynamoDBUnits     map[string]float64     `json:"dynamodbCapacityUnits"` // as DynamoDB reported them, by operation
 	Invocations       map[string]int         `json:"invocations"`
 	InvocationsPer1k  float64                `json:"invocationsPer1000Events"`
 	FunctionMs        map[string]Percentiles `json:"functionDurationMs"`
@@ -48,6 +50,7 @@ type Report struct {
 	CeilingRatio      float64                `json:"throughputToCeilingRatio"`
 	Timeline          []Second               `json:"timeline"`
 	AvgRecordBytes    float64                `json:"averageRecordBytes"`
+	AvgEventBytes     float64                `json:"averageValidEventBytes"`
 	BilledMsPerInvoke map[string]float64     `json:"averageBilledMsPerInvocation"`
 	Extra             map[string]any         `json:"extra,omitempty"`
 }
@@ -103,16 +106,27 @@ func Run(ctx context.Context, st *devstack.Stack, opts Options) (Report, error) 
 		return rep, fmt.Errorf("measure the emulator's write ceiling: %w", err)
 	}
 	st.Requests.Reset()
+	st.Capacity.Reset()
 	before := st.Invocations.Durations()
 
 	records := gen.Generate(gen.Options{Events: opts.Events, Seed: opts.Seed})
 	want := gen.Expect(records)
 	rep.ValidEvents = len(want.Stored)
-	bytes := 0
+	for _, e := range want.Stored {
+		if e.Type == event.TypeFraudAlert || e.Type == event.TypeAccountStatus {
+			rep.AccountChanges++
+		}
+	}
+	bytes, validBytes, valid := 0, 0, 0
 	for _, r := range records {
 		bytes += len(r.Data)
+		if _, err := event.Decode(r.Data); err == nil {
+			validBytes += len(r.Data)
+			valid++
+		}
 	}
 	rep.AvgRecordBytes = float64(bytes) / float64(len(records))
+	rep.AvgEventBytes = float64(validBytes) / float64(max(valid, 1))
 
 	putAt, start, err := send(ctx, st, records, opts)
 	if err != nil {
@@ -126,6 +140,7 @@ func Run(ctx context.Context, st *devstack.Stack, opts Options) (Report, error) 
 		return rep, err
 	}
 	rep.DynamoDBRequests = st.Requests.Counts()
+	rep.DynamoDBUnits = st.Capacity.Units()
 	rep.DynamoDBPer1000 = float64(st.Requests.Total()) * 1000 / float64(rep.ValidEvents)
 	durations(st, before, &rep)
 	return rep, nil

@@ -97,7 +97,9 @@ func (p inprocRuntime) InitDuration() time.Duration { return 0 }
 func (p inprocRuntime) Stop() error                 { return nil }
 
 func (s *Stack) startInproc(f Function, out io.Writer) (runtime, error) {
-	db := emulators.DynamoDBClient(s.DynamoDBEndpoint, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, s.Requests.APIOption()) })
+	db := emulators.DynamoDBClient(s.DynamoDBEndpoint, func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, s.Requests.APIOption(), s.Capacity.APIOption())
+	})
 	log := slog.New(slog.NewJSONHandler(out, nil)).With("function", f.LogicalID)
 	h, err := inproc.Handler(f.CodeURI, f.Env, db, s.Lambda, log)
 	if err != nil {

@@ -72,6 +72,7 @@ type Stack struct {
 	Lambda           *lambda.Client
 	Invocations      *localinvoke.Server
 	Requests         *reqcount.Counter   // DynamoDB requests made by the functions (inproc runtime)
+	Capacity         *reqcount.Capacity  // DynamoDB capacity units they consumed (inproc runtime)
 	Failures         *esm.DynamoFailures // OnFailure records of the mappings (AWS sends them to the queue)
 	APIEndpoints     map[string]string   // base URL of each REST API, by logical id
 	LogDir           string
@@ -113,7 +114,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if opts.LogDir == "" {
 		opts.LogDir = DefaultLogDir(opts.Root)
 	}
-	s := &Stack{opts: opts, log: opts.Log, LogDir: opts.LogDir, Requests: &reqcount.Counter{}, runtimes: map[string]runtime{}}
+	s := &Stack{opts: opts, log: opts.Log, LogDir: opts.LogDir, Requests: &reqcount.Counter{}, Capacity: &reqcount.Capacity{}, runtimes: map[string]runtime{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
