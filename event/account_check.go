@@ -28,14 +28,21 @@ type AccountCheck struct {
 // Account returns the account that was checked.
 func (c *AccountCheck) Account() string { return c.AccountID }
 
+// The rules of an account check's fields.
+var (
+	checkRules   = rules(validation.Required, oneOf("must be kyc, balance, fraud_screen or sanctions", CheckKYC, CheckBalance, CheckFraudScreen, CheckSanctions))
+	outcomeRules = rules(validation.Required, oneOf("must be pass, review or fail", OutcomePass, OutcomeReview, OutcomeFail))
+	detailsRules = rules(validation.Length(0, 500))
+)
+
 // Validate checks the check's rules.
 func (c *AccountCheck) Validate() error {
-	return validation.ValidateStruct(c,
-		validation.Field(&c.AccountID, idRules...),
-		validation.Field(&c.CustomerID, validation.Match(identifier).Error("must be 1 to 64 letters, digits or _.:- starting with a letter or digit")),
-		validation.Field(&c.Check, validation.Required, validation.In(CheckKYC, CheckBalance, CheckFraudScreen, CheckSanctions).Error("must be kyc, balance, fraud_screen or sanctions")),
-		validation.Field(&c.Outcome, validation.Required, validation.In(OutcomePass, OutcomeReview, OutcomeFail).Error("must be pass, review or fail")),
-		validation.Field(&c.Score, scoreRules...),
-		validation.Field(&c.Details, validation.Length(0, 500)),
-	)
+	var f fieldErrors
+	f.check("accountId", c.AccountID, idRules)
+	f.check("customerId", c.CustomerID, optionalIDRules)
+	f.check("check", enum(c.Check), checkRules)
+	f.check("outcome", enum(c.Outcome), outcomeRules)
+	f.check("score", optional(c.Score), scoreRules)
+	f.check("details", c.Details, detailsRules)
+	return f.err()
 }

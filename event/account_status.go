@@ -28,23 +28,35 @@ type AccountStatus struct {
 // Account returns the account whose status changes.
 func (s *AccountStatus) Account() string { return s.AccountID }
 
+// The rules of a status change's fields. Blocked actions come only with a freeze and a
+// monitoring level only with monitor (the "other" variants are for the other actions).
+var (
+	statusActionRules    = rules(validation.Required, oneOf("must be freeze, unfreeze or monitor", StatusFreeze, StatusUnfreeze, StatusMonitor))
+	eachBlockedAction    = validation.Each(oneOf("must be debit, credit, card, atm, transfer or online", AllActions...))
+	blockedActionsRules  = rules(eachBlockedAction)
+	otherBlockedActions  = rules(validation.Empty.Error("is only allowed with action freeze"), eachBlockedAction)
+	monitoringLevelRules = rules(isSeverity)
+	otherMonitoringLevel = rules(validation.Empty.Error("is only allowed with action monitor"), isSeverity)
+	effectiveAtRules     = rules(timeInRange)
+)
+
 // Validate checks the status change's rules.
 func (s *AccountStatus) Validate() error {
-	return validation.ValidateStruct(s,
-		validation.Field(&s.AccountID, idRules...),
-		validation.Field(&s.Action, validation.Required, validation.In(StatusFreeze, StatusUnfreeze, StatusMonitor).Error("must be freeze, unfreeze or monitor")),
-		validation.Field(&s.BlockedActions,
-			validation.When(s.Action != StatusFreeze, validation.Empty.Error("is only allowed with action freeze")),
-			validation.Each(validation.In(AllActions...).Error("must be debit, credit, card, atm, transfer or online"))),
-		validation.Field(&s.MonitoringLevel,
-			validation.When(s.Action != StatusMonitor, validation.Empty.Error("is only allowed with action monitor")),
-			validation.In(Severities...).Error("must be low, medium, high or critical")),
-		validation.Field(&s.Reason, validation.Required, validation.Length(1, 500)),
-		validation.Field(&s.EffectiveAt, validation.By(func(v any) error {
-			if t, ok := v.(*time.Time); ok && t != nil && !validTime(*t) {
-				return validation.NewError("validation_time", "must be a time between 1970 and 2999")
-			}
-			return nil
-		})),
-	)
+	blocked, level := blockedActionsRules, monitoringLevelRules
+	if s.Action != StatusFreeze {
+		blocked = otherBlockedActions
+	}
+	if s.Action != StatusMonitor {
+		level = otherMonitoringLevel
+	}
+	var f fieldErrors
+	f.check("accountId", s.AccountID, idRules)
+	f.check("action", enum(s.Action), statusActionRules)
+	if s.BlockedActions != nil {
+		f.check("blockedActions", s.BlockedActions, blocked)
+	}
+	f.check("monitoringLevel", enum(s.MonitoringLevel), level)
+	f.check("reason", s.Reason, reasonRules)
+	f.check("effectiveAt", optional(s.EffectiveAt), effectiveAtRules)
+	return f.err()
 }

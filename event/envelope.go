@@ -2,12 +2,10 @@ package event
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
+	"reflect"
 	"strings"
 	"time"
 
@@ -38,44 +36,63 @@ type Event struct {
 	Data            Payload   `json:"data"`
 }
 
-// tenantPattern is the shape of a tenant name: it is part of every key, so it is kept simple.
-var tenantPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+// The rules of the envelope's fields.
+var (
+	specVersionRules     = rules(validation.Required, oneOf("must be 1.0", SpecVersion))
+	eventIDRules         = rules(validation.Required, validation.Length(1, 128), printable.rule("must be printable ASCII without spaces"))
+	sourceRules          = rules(validation.Required, validation.Length(1, 256), printable.rule("must be a URI-reference without spaces"))
+	timeRules            = rules(requiredTime, timeInRange)
+	subjectRequired      = validation.Rule(validation.Required)
+	dataContentTypeRules = rules(oneOf("must be application/json", ContentTypeJSON))
+	tenantRules          = rules(validation.Required, tenantShape.rule("must be 1 to 63 lowercase letters, digits or -"))
+	dataRequired         = validation.Required.Error("is required")
+)
 
-// printable is the shape of an event id and source: no spaces or control characters.
-var printable = regexp.MustCompile(`^[\x21-\x7e]+$`)
+// subjectIsAccount requires the subject to be the payload's account, the partition key.
+type subjectIsAccount struct{ e *Event }
+
+func (r subjectIsAccount) Validate(any) error {
+	if e := r.e; e.Data != nil && e.Data.Account() != "" && e.Subject != e.Data.Account() {
+		return validation.NewError("validation_subject", "must equal data.accountId (the partition key)")
+	}
+	return nil
+}
 
 // Validate checks the envelope and the payload together, and returns a *RejectError naming every
 // field at fault, or nil.
 func (e *Event) Validate() error {
-	err := validation.ValidateStruct(e,
-		validation.Field(&e.SpecVersion, validation.Required, validation.In(SpecVersion).Error("must be 1.0")),
-		validation.Field(&e.ID, validation.Required, validation.Length(1, 128), validation.Match(printable).Error("must be printable ASCII without spaces")),
-		validation.Field(&e.Source, validation.Required, validation.Length(1, 256), validation.Match(printable).Error("must be a URI-reference without spaces")),
-		validation.Field(&e.Time, validation.Required, validation.By(func(any) error {
-			if !validTime(e.Time) {
-				return validation.NewError("validation_time", "must be a time between 1970 and 2999")
-			}
-			return nil
-		})),
-		validation.Field(&e.Subject, validation.Required, validation.By(func(any) error {
-			if e.Data != nil && e.Data.Account() != "" && e.Subject != e.Data.Account() {
-				return validation.NewError("validation_subject", "must equal data.accountId (the partition key)")
-			}
-			return nil
-		})),
-		validation.Field(&e.DataContentType, validation.In(ContentTypeJSON).Error("must be application/json")),
-		validation.Field(&e.Tenant, validation.Required, validation.Match(tenantPattern).Error("must be 1 to 63 lowercase letters, digits or -")),
-		validation.Field(&e.Data, validation.Required.Error("is required")),
-	)
-	return invalid("", err)
+	var f fieldErrors
+	f.check("specversion", enum(e.SpecVersion), specVersionRules)
+	f.check("id", e.ID, eventIDRules)
+	f.check("source", e.Source, sourceRules)
+	f.check("time", e.Time, timeRules)
+	f.check("subject", e.Subject, []validation.Rule{subjectRequired, subjectIsAccount{e}})
+	f.check("datacontenttype", enum(e.DataContentType), dataContentTypeRules)
+	f.check("tenant", e.Tenant, tenantRules)
+	if isNil(e.Data) {
+		f.add("data", dataRequired.Validate(nil))
+	} else {
+		f.add("data", e.Data.Validate())
+	}
+	return invalid("", f.err())
 }
 
-// Fingerprint is the hash of the event's content: two records with the same id and the same
-// fingerprint are the same event sent twice. Formatting, field order and time zones do not change it.
-func (e *Event) Fingerprint() string {
-	b, _ := json.Marshal(e) // an Event always marshals: its fields are plain data
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+// isNil reports whether p is nil or a nil pointer of a payload type.
+func isNil(p Payload) bool {
+	switch p := p.(type) {
+	case nil:
+		return true
+	case *Transaction:
+		return p == nil
+	case *FraudAlert:
+		return p == nil
+	case *AccountStatus:
+		return p == nil
+	case *AccountCheck:
+		return p == nil
+	}
+	v := reflect.ValueOf(p)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 // wire is what a record may hold: the CloudEvents envelope, or the prototype's shape. encoding/json
@@ -100,6 +117,25 @@ func Decode(raw []byte) (*Event, error) {
 	if len(raw) > MaxRecordBytes {
 		return nil, reject(CodeOversize, fmt.Sprintf("the record is %d bytes; the limit is %d", len(raw), MaxRecordBytes))
 	}
+	e, ok := decodeFast(raw)
+	if !ok {
+		var err error
+		if e, err = decodeJSON(raw); err != nil {
+			return nil, err
+		}
+	} else if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	if s, ok := e.Data.(*AccountStatus); ok && s.EffectiveAt != nil {
+		utc := s.EffectiveAt.UTC() // the same instant in another zone is the same event
+		s.EffectiveAt = &utc
+	}
+	return e, nil
+}
+
+// decodeJSON is Decode with encoding/json: for every record decodeFast gives up on, and the
+// reference for what a record decodes to.
+func decodeJSON(raw []byte) (*Event, error) {
 	var w wire
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return nil, decodeError("", err)
@@ -230,7 +266,7 @@ func Peek(raw []byte) (tenant, id string, t Type) {
 	if tenant == "" {
 		tenant = w.Client
 	}
-	if !tenantPattern.MatchString(tenant) {
+	if !tenantShape.match(tenant) {
 		tenant = ""
 	}
 	return tenant, w.ID, Type(w.Type)

@@ -204,3 +204,19 @@ func TestFingerprintIgnoresFormattingAndZone(t *testing.T) {
 		t.Error("different content, same fingerprint")
 	}
 }
+
+func TestFingerprintIgnoresEffectiveAtZone(t *testing.T) {
+	a := set(valid(event.TypeAccountStatus), "data.effectiveAt", "2026-11-11T09:55:00Z")
+	b := set(valid(event.TypeAccountStatus), "data.effectiveAt", "2026-11-11T10:55:00+01:00")
+	ea, err := event.Decode(encode(t, a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eb, err := event.Decode(encode(t, b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ea.Fingerprint() != eb.Fingerprint() {
+		t.Error("the same effectiveAt in another zone changed the fingerprint")
+	}
+}

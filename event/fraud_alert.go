@@ -23,15 +23,23 @@ type FraudAlert struct {
 // Account returns the account the alert is about.
 func (f *FraudAlert) Account() string { return f.AccountID }
 
+// The rules of a fraud alert's fields.
+var (
+	alertTransactionIDRules = rules(isUUID)
+	reasonRules             = rules(validation.Required, validation.Length(1, 500))
+	severityRules           = rules(validation.Required, isSeverity)
+	recommendedActionRules  = rules(validation.Required, oneOf("must be monitor or freeze", RecommendMonitor, RecommendFreeze))
+)
+
 // Validate checks the alert's rules.
 func (f *FraudAlert) Validate() error {
-	return validation.ValidateStruct(f,
-		validation.Field(&f.AccountID, idRules...),
-		validation.Field(&f.CustomerID, validation.Match(identifier).Error("must be 1 to 64 letters, digits or _.:- starting with a letter or digit")),
-		validation.Field(&f.TransactionID, isUUID),
-		validation.Field(&f.Score, scoreRules...),
-		validation.Field(&f.Reason, validation.Required, validation.Length(1, 500)),
-		validation.Field(&f.Severity, validation.Required, validation.In(Severities...).Error("must be low, medium, high or critical")),
-		validation.Field(&f.RecommendedAction, validation.Required, validation.In(RecommendMonitor, RecommendFreeze).Error("must be monitor or freeze")),
-	)
+	var errs fieldErrors
+	errs.check("accountId", f.AccountID, idRules)
+	errs.check("customerId", f.CustomerID, optionalIDRules)
+	errs.check("transactionId", f.TransactionID, alertTransactionIDRules)
+	errs.check("score", f.Score, scoreRules)
+	errs.check("reason", f.Reason, reasonRules)
+	errs.check("severity", enum(f.Severity), severityRules)
+	errs.check("recommendedAction", enum(f.RecommendedAction), recommendedActionRules)
+	return errs.err()
 }

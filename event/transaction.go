@@ -31,35 +31,59 @@ type Merchant struct {
 // Account returns the account the transaction moves money on.
 func (t *Transaction) Account() string { return t.AccountID }
 
+// The rules of a transaction's fields. Amount, currency and direction come together: when one is
+// present the others are required (the "money" variants).
+var (
+	transactionIDRules = rules(validation.Required, isUUID)
+	amountRules        = rules(validation.By(positiveAmount))
+	moneyAmountRules   = rules(validation.NotNil.Error("is required with currency and direction"), validation.By(positiveAmount))
+	isCurrency         = oneOf("must be an ISO 4217 currency code", currencies...)
+	currencyRules      = rules(isCurrency)
+	moneyCurrencyRules = rules(validation.Required.Error("is required with amount and direction"), isCurrency)
+	isDirection        = oneOf("must be debit or credit", ActionDebit, ActionCredit)
+	directionRules     = rules(isDirection)
+	moneyDirection     = rules(validation.Required.Error("is required with amount and currency"), isDirection)
+	channelRules       = rules(oneOf("must be card, atm, transfer or online", ActionCard, ActionATM, ActionTransfer, ActionOnline))
+	merchantNameRules  = rules(validation.Required, validation.Length(1, 128))
+	mccRules           = rules(mcc.rule("must be a 4-digit merchant category code"))
+	countryRules       = rules(country.rule("must be an ISO 3166-1 alpha-2 code"))
+	terminalRules      = rules(validation.Length(0, 64))
+)
+
 // Validate checks the transaction's rules.
 func (t *Transaction) Validate() error {
-	money := t.Amount != nil || t.Currency != "" || t.Direction != ""
-	return validation.ValidateStruct(t,
-		validation.Field(&t.TransactionID, validation.Required, isUUID),
-		validation.Field(&t.AccountID, idRules...),
-		validation.Field(&t.CustomerID, idRules...),
-		validation.Field(&t.Amount, validation.When(money, validation.NotNil.Error("is required with currency and direction")), validation.By(positiveAmount)),
-		validation.Field(&t.Currency, validation.When(money, validation.Required.Error("is required with amount and direction")), validation.In(currencies...).Error("must be an ISO 4217 currency code")),
-		validation.Field(&t.Direction, validation.When(money, validation.Required.Error("is required with amount and currency")), validation.In(ActionDebit, ActionCredit).Error("must be debit or credit")),
-		validation.Field(&t.Channel, validation.In(ActionCard, ActionATM, ActionTransfer, ActionOnline).Error("must be card, atm, transfer or online")),
-		validation.Field(&t.Merchant),
-		validation.Field(&t.FraudScore, scoreRules...),
-	)
+	amount, currency, direction := amountRules, currencyRules, directionRules
+	if t.Amount != nil || t.Currency != "" || t.Direction != "" {
+		amount, currency, direction = moneyAmountRules, moneyCurrencyRules, moneyDirection
+	}
+	var f fieldErrors
+	f.check("transactionId", t.TransactionID, transactionIDRules)
+	f.check("accountId", t.AccountID, idRules)
+	f.check("customerId", t.CustomerID, idRules)
+	f.check("amount", optional(t.Amount), amount)
+	f.check("currency", enum(t.Currency), currency)
+	f.check("direction", enum(t.Direction), direction)
+	f.check("channel", enum(t.Channel), channelRules)
+	if t.Merchant != nil {
+		f.add("merchant", t.Merchant.Validate())
+	}
+	f.check("fraudScore", optional(t.FraudScore), scoreRules)
+	return f.err()
 }
 
 // Validate checks the merchant's rules.
 func (m Merchant) Validate() error {
-	return validation.ValidateStruct(&m,
-		validation.Field(&m.Name, validation.Required, validation.Length(1, 128)),
-		validation.Field(&m.MCC, validation.Match(mcc).Error("must be a 4-digit merchant category code")),
-		validation.Field(&m.Country, validation.Match(country).Error("must be an ISO 3166-1 alpha-2 code")),
-		validation.Field(&m.Terminal, validation.Length(0, 64)),
-	)
+	var f fieldErrors
+	f.check("name", m.Name, merchantNameRules)
+	f.check("mcc", m.MCC, mccRules)
+	f.check("country", m.Country, countryRules)
+	f.check("terminal", m.Terminal, terminalRules)
+	return f.err()
 }
 
 // positiveAmount rejects zero and negative amounts (Min alone lets zero through as "empty").
 func positiveAmount(v any) error {
-	if a, ok := v.(*int64); ok && a != nil && *a < 1 {
+	if a, ok := v.(int64); ok && a < 1 {
 		return validation.NewError("validation_amount", "must be at least 1 minor unit")
 	}
 	return nil

@@ -1,7 +1,6 @@
 package event
 
 import (
-	"regexp"
 	"time"
 
 	"github.com/invopop/validation"
@@ -81,32 +80,29 @@ func SeverityRank(s string) int {
 	return 0
 }
 
-// identifier is the shape of account and customer ids: UUIDs fit, and so do core-banking ids.
-var identifier = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$`)
+// isIdentifier requires the shape of account and customer ids.
+var isIdentifier = identifier.rule("must be 1 to 64 letters, digits or _.:- starting with a letter or digit")
 
-// idRules are the rules of a required identifier.
-var idRules = []validation.Rule{
-	validation.Required,
-	validation.Match(identifier).Error("must be 1 to 64 letters, digits or _.:- starting with a letter or digit"),
-}
+// idRules are the rules of a required identifier; optionalIDRules of one that may be absent.
+var (
+	idRules         = rules(validation.Required, isIdentifier)
+	optionalIDRules = rules(isIdentifier)
+)
 
 // scoreRules keep a score within 0 to 100.
-var scoreRules = []validation.Rule{
+var scoreRules = rules(
 	validation.Min(0).Error("must be between 0 and 100"),
 	validation.Max(100).Error("must be between 0 and 100"),
-}
-
-// The shapes of merchant category codes and ISO 3166-1 alpha-2 country codes.
-var (
-	mcc     = regexp.MustCompile(`^[0-9]{4}$`)
-	country = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
 // validTime rejects the zero time and times no bank system produces.
 func validTime(t time.Time) bool { return t.Year() >= 1970 && t.Year() < 3000 }
 
-// isUUID requires a UUID in its canonical text form.
-var isUUID = is.UUID.Error("must be a UUID")
+// isUUID requires a UUID in its canonical text form: is.UUID, matched without its regular expression.
+var isUUID = validation.NewStringRuleWithError(isCanonicalUUID, is.ErrUUID.SetMessage("must be a UUID"))
+
+// isSeverity requires one of the severity levels.
+var isSeverity = oneOf("must be low, medium, high or critical", Severities...)
 
 // timeKeyLayout has a fixed width, so that time keys sort as the times do.
 const timeKeyLayout = "2006-01-02T15:04:05.000000000Z"

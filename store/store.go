@@ -220,25 +220,27 @@ func accountUpdate(table string, k typefn.AccountKey, add *account.State) *types
 // the two equal); other payloads go through attributevalue.
 func (s *Store) eventItem(w *typefn.Write, storedAt string) (map[string]types.AttributeValue, error) {
 	e := w.Event
-	var t texts
-	pk := t.add("EVT#", e.Tenant, "#", e.ID)
-	gsi1pk := t.add("ACC#", e.Tenant, "#", e.Data.Account())
-	gsi2pk := t.add("TYPE#", e.Tenant, "#", string(e.Type))
-	sk := t.addTime(e.Time.UTC(), timeKeyLayout, "#"+e.ID)
-	at := t.addTime(e.Time, time.RFC3339Nano, "")
+	var pk, gsi1pk, gsi2pk, sk, at span
+	var buf [320]byte
+	b := appendText(buf[:0], &pk, "EVT#", e.Tenant, "#", e.ID)
+	b = appendText(b, &gsi1pk, "ACC#", e.Tenant, "#", e.Data.Account())
+	b = appendText(b, &gsi2pk, "TYPE#", e.Tenant, "#", string(e.Type))
+	b = appendTime(b, &sk, e.Time.UTC(), timeKeyLayout, "#"+e.ID)
+	b = appendTime(b, &at, e.Time, time.RFC3339Nano, "")
 	v := new(itemValues)
-	data, err := v.data(e.Data, &t)
+	data, b, err := v.data(e.Data, b)
 	if err != nil {
 		return nil, err
 	}
-	text := t.string()
+	text := string(b) // every key and number of the item, in one allocation
+	v.fill(text)
 	item := make(map[string]types.AttributeValue, 20)
-	item[attrPK], item[attrSK] = v.str(text[pk.from:pk.to]), v.str(skEvent)
-	item[attrGSI1PK], item[attrGSI1SK] = v.str(text[gsi1pk.from:gsi1pk.to]), v.str(text[sk.from:sk.to])
-	item[attrGSI2PK], item[attrGSI2SK] = v.str(text[gsi2pk.from:gsi2pk.to]), item[attrGSI1SK]
+	item[attrPK], item[attrSK] = v.str(pk.of(text)), v.str(skEvent)
+	item[attrGSI1PK], item[attrGSI1SK] = v.str(gsi1pk.of(text)), v.str(sk.of(text))
+	item[attrGSI2PK], item[attrGSI2SK] = v.str(gsi2pk.of(text)), item[attrGSI1SK]
 	item["id"], item["tenant"], item["type"] = v.str(e.ID), v.str(e.Tenant), v.str(string(e.Type))
 	item["source"], item["subject"], item["accountId"] = v.str(e.Source), v.str(e.Subject), v.str(e.Data.Account())
-	item["time"], item["specversion"] = v.str(text[at.from:at.to]), v.str(e.SpecVersion)
+	item["time"], item["specversion"] = v.str(at.of(text)), v.str(e.SpecVersion)
 	item["data"], item["fingerprint"], item["storedAt"] = data, v.str(w.Fingerprint), v.str(storedAt)
 	if e.DataContentType != "" {
 		item["datacontenttype"] = v.str(e.DataContentType)
@@ -249,7 +251,6 @@ func (s *Store) eventItem(w *typefn.Write, storedAt string) (map[string]types.At
 	if w.BlockedBy != "" {
 		item["blockedBy"] = v.str(w.BlockedBy)
 	}
-	v.fill(text)
 	return item, nil
 }
 
@@ -278,18 +279,20 @@ func (v *itemValues) str(s string) types.AttributeValue {
 	return p
 }
 
-// num returns a number value for n, whose text is added to t.
-func (v *itemValues) num(n int64, t *texts) types.AttributeValue {
+// num returns a number value for n, and appends its text to b (fill sets it).
+func (v *itemValues) num(n int64, b []byte) (types.AttributeValue, []byte) {
 	p := &v.n[v.nn]
-	v.nText[v.nn] = t.addInt(n)
+	v.nText[v.nn].from = len(b)
+	b = strconv.AppendInt(b, n, 10)
+	v.nText[v.nn].to = len(b)
 	v.nn++
-	return p
+	return p, b
 }
 
 // fill sets the numbers' texts, from the item's texts as one string.
 func (v *itemValues) fill(text string) {
 	for i := range v.nn {
-		v.n[i].Value = text[v.nText[i].from:v.nText[i].to]
+		v.n[i].Value = v.nText[i].of(text)
 	}
 }
 
@@ -304,7 +307,8 @@ func (v *itemValues) mapOf(n int) (*types.AttributeValueMemberM, map[string]type
 // data is the map attributevalue makes of a payload with its json names: omitempty fields are
 // left out when empty (a slice when nil), numbers are N, a slice of strings is an L, a time is
 // its RFC 3339 text.
-func (v *itemValues) data(p event.Payload, t *texts) (types.AttributeValue, error) {
+// Numbers' texts are appended to b.
+func (v *itemValues) data(p event.Payload, b []byte) (types.AttributeValue, []byte, error) {
 	optional := func(m map[string]types.AttributeValue, name, value string) {
 		if value != "" {
 			m[name] = v.str(value)
@@ -315,7 +319,7 @@ func (v *itemValues) data(p event.Payload, t *texts) (types.AttributeValue, erro
 		av, m := v.mapOf(9)
 		m["transactionId"], m["accountId"], m["customerId"] = v.str(p.TransactionID), v.str(p.AccountID), v.str(p.CustomerID)
 		if p.Amount != nil {
-			m["amount"] = v.num(*p.Amount, t)
+			m["amount"], b = v.num(*p.Amount, b)
 		}
 		optional(m, "currency", p.Currency)
 		optional(m, "direction", p.Direction)
@@ -329,17 +333,18 @@ func (v *itemValues) data(p event.Payload, t *texts) (types.AttributeValue, erro
 			m["merchant"] = merchant
 		}
 		if p.FraudScore != nil {
-			m["fraudScore"] = v.num(int64(*p.FraudScore), t)
+			m["fraudScore"], b = v.num(int64(*p.FraudScore), b)
 		}
-		return av, nil
+		return av, b, nil
 	case *event.FraudAlert:
 		av, m := v.mapOf(7)
 		m["accountId"] = v.str(p.AccountID)
 		optional(m, "customerId", p.CustomerID)
 		optional(m, "transactionId", p.TransactionID)
-		m["score"], m["reason"] = v.num(int64(p.Score), t), v.str(p.Reason)
+		m["score"], b = v.num(int64(p.Score), b)
+		m["reason"] = v.str(p.Reason)
 		m["severity"], m["recommendedAction"] = v.str(p.Severity), v.str(p.RecommendedAction)
-		return av, nil
+		return av, b, nil
 	case *event.AccountStatus:
 		av, m := v.mapOf(6)
 		m["accountId"], m["action"] = v.str(p.AccountID), v.str(p.Action)
@@ -355,63 +360,45 @@ func (v *itemValues) data(p event.Payload, t *texts) (types.AttributeValue, erro
 		if p.EffectiveAt != nil {
 			m["effectiveAt"] = v.str(p.EffectiveAt.Format(time.RFC3339Nano))
 		}
-		return av, nil
+		return av, b, nil
 	case *event.AccountCheck:
 		av, m := v.mapOf(6)
 		m["accountId"] = v.str(p.AccountID)
 		optional(m, "customerId", p.CustomerID)
 		m["check"], m["outcome"] = v.str(p.Check), v.str(p.Outcome)
 		if p.Score != nil {
-			m["score"] = v.num(int64(*p.Score), t)
+			m["score"], b = v.num(int64(*p.Score), b)
 		}
 		optional(m, "details", p.Details)
-		return av, nil
+		return av, b, nil
 	}
-	return attributevalue.MarshalWithOptions(p, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+	av, err := attributevalue.MarshalWithOptions(p, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+	return av, b, err
 }
 
-// texts builds several strings as one: one allocation, however many keys an item has.
-type texts struct {
-	buf [320]byte
-	b   []byte
+// appendText appends the concatenation of parts to b and notes where it is in *at.
+func appendText(b []byte, at *span, parts ...string) []byte {
+	at.from = len(b)
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	at.to = len(b)
+	return b
 }
 
-// span is where one text is in the string texts builds.
+// appendTime appends tm formatted with layout, then suffix, and notes where it is in *at.
+func appendTime(b []byte, at *span, tm time.Time, layout, suffix string) []byte {
+	at.from = len(b)
+	b = tm.AppendFormat(b, layout)
+	b = append(b, suffix...)
+	at.to = len(b)
+	return b
+}
+
+// span is where a text is in the string of an item's texts.
 type span struct{ from, to int }
 
-func (t *texts) begin() int {
-	if t.b == nil {
-		t.b = t.buf[:0]
-	}
-	return len(t.b)
-}
-
-// add appends the concatenation of parts.
-func (t *texts) add(parts ...string) span {
-	from := t.begin()
-	for _, p := range parts {
-		t.b = append(t.b, p...)
-	}
-	return span{from, len(t.b)}
-}
-
-// addTime appends tm formatted with layout, then suffix.
-func (t *texts) addTime(tm time.Time, layout, suffix string) span {
-	from := t.begin()
-	t.b = tm.AppendFormat(t.b, layout)
-	t.b = append(t.b, suffix...)
-	return span{from, len(t.b)}
-}
-
-// addInt appends n in decimal.
-func (t *texts) addInt(n int64) span {
-	from := t.begin()
-	t.b = strconv.AppendInt(t.b, n, 10)
-	return span{from, len(t.b)}
-}
-
-// string returns the texts as one string; spans index it.
-func (t *texts) string() string { return string(t.b) }
+func (s span) of(text string) string { return text[s.from:s.to] }
 
 func fingerprintOf(item map[string]types.AttributeValue) string {
 	if v, ok := item["fingerprint"].(*types.AttributeValueMemberS); ok {
