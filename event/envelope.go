@@ -125,12 +125,18 @@ func Decode(raw []byte) (*Event, error) {
 		}
 	} else if err := e.Validate(); err != nil {
 		return nil, err
-	}
-	if s, ok := e.Data.(*AccountStatus); ok && s.EffectiveAt != nil {
-		utc := s.EffectiveAt.UTC() // the same instant in another zone is the same event
-		s.EffectiveAt = &utc
+	} else {
+		normalize(e)
 	}
 	return e, nil
+}
+
+// normalize puts times in UTC: the same instant written in another zone is the same event.
+func normalize(e *Event) {
+	if s, ok := e.Data.(*AccountStatus); ok && s.EffectiveAt != nil {
+		utc := s.EffectiveAt.UTC()
+		s.EffectiveAt = &utc
+	}
 }
 
 // decodeJSON is Decode with encoding/json: for every record decodeFast gives up on, and the
@@ -172,6 +178,7 @@ func decodeJSON(raw []byte) (*Event, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
+	normalize(e)
 	return e, nil
 }
 
