@@ -98,9 +98,20 @@ func (s *Store) Put(ctx context.Context, writes []typefn.Write) []typefn.PutResu
 // putChunk writes writes[start:end] in one transaction, retrying without the events that turn
 // out to be stored already. It fills results for the chunk, or returns a transient error.
 func (s *Store) putChunk(ctx context.Context, writes []typefn.Write, items []map[string]types.AttributeValue, results []typefn.PutResult, start, end int) error {
+	stored, err := s.storedFingerprints(ctx, writes[start:end])
+	if err != nil {
+		return err
+	}
 	pending := make([]int, 0, end-start)
 	for i := start; i < end; i++ {
-		pending = append(pending, i)
+		switch fp, ok := stored[writes[i].Event.Tenant+"\x00"+writes[i].Event.ID]; {
+		case !ok:
+			pending = append(pending, i)
+		case fp == writes[i].Fingerprint:
+			results[i].Outcome = typefn.OutcomeDuplicate
+		default:
+			results[i].Outcome = typefn.OutcomeConflict
+		}
 	}
 	for attempt := 1; len(pending) > 0; attempt++ {
 		actions, owners := s.transaction(writes, items, pending)
@@ -149,6 +160,37 @@ func (s *Store) putChunk(ctx context.Context, writes []typefn.Write, items []map
 		pending = kept
 	}
 	return nil
+}
+
+// storedFingerprints reads, with one eventually consistent BatchGetItem, which of the writes' ids
+// are stored already and with which fingerprint, so that duplicates do not cancel (and cost) a
+// whole transaction. It is an optimisation only: an id it misses (written a moment ago, or a key
+// left unprocessed) is still caught by the transaction's condition.
+func (s *Store) storedFingerprints(ctx context.Context, writes []typefn.Write) (map[string]string, error) {
+	keys := make([]map[string]types.AttributeValue, 0, len(writes))
+	seen := make(map[string]bool, len(writes))
+	for _, w := range writes {
+		pk := eventPK(w.Event.Tenant, w.Event.ID)
+		if !seen[pk] {
+			seen[pk] = true
+			keys = append(keys, key(pk, skEvent))
+		}
+	}
+	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{s.table: {
+		Keys: keys, ProjectionExpression: aws.String("tenant, id, fingerprint"),
+	}}})
+	if err != nil {
+		return nil, fmt.Errorf("look up %d event ids: %w", len(keys), err)
+	}
+	stored := make(map[string]string, len(out.Responses[s.table]))
+	for _, item := range out.Responses[s.table] {
+		t, _ := item["tenant"].(*types.AttributeValueMemberS)
+		id, _ := item["id"].(*types.AttributeValueMemberS)
+		if t != nil && id != nil {
+			stored[t.Value+"\x00"+id.Value] = fingerprintOf(item)
+		}
+	}
+	return stored, nil
 }
 
 // transaction builds the actions for the pending writes. owners[a] is the write index of action a,
