@@ -21,6 +21,7 @@ func benchCommand() *cobra.Command {
 	var runtime, jsonOut, chartOut string
 	var seed uint64
 	var sizes bool
+	var overrides []string
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure the pipeline on the local stack: throughput, latency, requests, durations, cost",
@@ -42,7 +43,11 @@ A table for people on stdout; --json writes the whole report for machines.`,
 				return err
 			}
 			stderr := cmd.ErrOrStderr()
-			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, Runtime: runtime, Mappings: true,
+			params, err := parseOverrides(overrides)
+			if err != nil {
+				return err
+			}
+			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, Runtime: runtime, Mappings: true, Parameters: params,
 				LogDir: filepath.Join(root, ".cache", "devstack", "bench-logs"), Log: stackLogger(stderr)})
 			if err != nil {
 				return err
@@ -120,6 +125,7 @@ A table for people on stdout; --json writes the whole report for machines.`,
 	cmd.Flags().StringVar(&runtime, "runtime", devstack.RuntimeInproc, "inproc or rie")
 	cmd.Flags().StringVar(&jsonOut, "json", "", "write the report as JSON to this file")
 	cmd.Flags().StringVar(&chartOut, "chart", "", "write a PNG chart of throughput and latency over the run to this file")
+	cmd.Flags().StringSliceVar(&overrides, "parameter-overrides", nil, "template parameters, Key=Value (e.g. RouterBatchSize=100)")
 	cmd.Flags().BoolVar(&sizes, "sizes", true, "build each function for linux/arm64 and report its stripped bootstrap size")
 	return cmd
 }
