@@ -142,7 +142,11 @@ func printReport(w io.Writer, r bench.Report) {
 	fmt.Fprintf(w, "sustained: %.0f events/s; the emulator's transactional write ceiling for this item shape: %.0f items/s (ratio %.2f)\n",
 		r.EventsPerSecond, r.CeilingItemsPerS, r.CeilingRatio)
 	fmt.Fprintf(w, "put→persisted latency: p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms\n", r.LatencyMs.P50, r.LatencyMs.P95, r.LatencyMs.P99, r.LatencyMs.Max)
-	fmt.Fprintf(w, "per 1,000 valid events: %.1f DynamoDB requests, %.1f Lambda invocations\n\n", r.DynamoDBPer1000, r.InvocationsPer1k)
+	requests := fmt.Sprintf("%.1f DynamoDB requests", r.DynamoDBPer1000)
+	if r.DynamoDBPer1000 < 0 {
+		requests = "DynamoDB requests not counted (the functions ran in their own processes; use --runtime inproc)"
+	}
+	fmt.Fprintf(w, "per 1,000 valid events: %s, %.1f Lambda invocations\n\n", requests, r.InvocationsPer1k)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tINVOCATIONS\tP50 MS\tP99 MS\tAVG BILLED MS\tINIT MS")
 	names := make([]string, 0, len(r.FunctionMs))

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,6 +23,11 @@ const ceilingTable = "bench-ceiling"
 // store's own write path — conditional TransactWriteItems of 100 puts, one writer, as one shard's
 // pipeline writes — for the same item shape the pipeline writes (generated transactions).
 func Ceiling(ctx context.Context, st *devstack.Stack, d time.Duration) (float64, error) {
+	return CeilingWith(ctx, st, d, 1)
+}
+
+// CeilingWith is Ceiling with several writers at once, each on its own items.
+func CeilingWith(ctx context.Context, st *devstack.Stack, d time.Duration, writers int) (float64, error) {
 	in := store.Schema(ceilingTable)
 	if _, err := st.DynamoDB.CreateTable(ctx, in); err != nil {
 		return 0, fmt.Errorf("create %s: %w", ceilingTable, err)
@@ -37,14 +43,32 @@ func Ceiling(ctx context.Context, st *devstack.Stack, d time.Duration) (float64,
 		writes = append(writes, typefn.Write{Event: e, Fingerprint: e.Fingerprint()})
 	}
 	start := time.Now()
+	var mu sync.Mutex
+	var firstErr error
 	n := 0
-	for i := 0; i+100 <= len(writes) && time.Since(start) < d; i += 100 {
-		for _, res := range s.Put(ctx, writes[i:i+100]) {
-			if res.Outcome == typefn.OutcomeFailed {
-				return 0, res.Err
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w * 100; i+100 <= len(writes) && time.Since(start) < d; i += 100 * writers {
+				for _, res := range s.Put(ctx, writes[i:i+100]) {
+					if res.Outcome == typefn.OutcomeFailed {
+						mu.Lock()
+						firstErr = res.Err
+						mu.Unlock()
+						return
+					}
+				}
+				mu.Lock()
+				n += 100
+				mu.Unlock()
 			}
-		}
-		n += 100
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, firstErr
 	}
 	return float64(n) / time.Since(start).Seconds(), nil
 }
