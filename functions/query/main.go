@@ -7,23 +7,18 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/go-event-processor/go-event-processor/handlers"
 	"github.com/go-event-processor/go-event-processor/internal/logging"
+	"github.com/go-event-processor/go-event-processor/internal/wiring"
 	"github.com/go-event-processor/go-event-processor/query"
-	"github.com/go-event-processor/go-event-processor/store"
 )
 
 func main() {
 	log := logging.New(os.Stderr)
-	table := os.Getenv("TABLE_NAME")
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if table == "" || err != nil {
-		log.Error("cannot start: TABLE_NAME must name the events table and the AWS configuration must load", "error", err)
-		os.Exit(1)
+	s, err := wiring.TableStore(context.Background())
+	if err != nil {
+		wiring.Exit(log, err)
 	}
-	api := &query.API{Reader: store.New(dynamodb.NewFromConfig(cfg), table), Log: log}
-	lambda.Start(handlers.Query(api))
+	lambda.Start(handlers.Query(&query.API{Reader: s, Log: log}))
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -22,17 +23,16 @@ import (
 // handler of type t. A configuration error is logged and ends the process before any invoke.
 func StartTypeFunction(t event.Type) {
 	log := logging.New(os.Stderr)
-	h, err := TypeFunction(context.Background(), t)
+	s, err := TableStore(context.Background())
 	if err != nil {
-		log.Error("cannot start", "type", string(t), "error", err.Error())
-		os.Exit(1)
+		Exit(log, err)
 	}
-	h.Log = log
-	lambda.Start(h.Handle)
+	lambda.Start(typefn.New(t, s, log).Handle)
 }
 
-// TypeFunction builds type t's handler from the environment.
-func TypeFunction(ctx context.Context, t event.Type) (*typefn.Handler, error) {
+// TableStore is the events table named by TABLE_NAME, through a DynamoDB client configured from
+// the environment (AWS_ENDPOINT_URL_DYNAMODB included).
+func TableStore(ctx context.Context) (*store.Store, error) {
 	table := os.Getenv("TABLE_NAME")
 	if table == "" {
 		return nil, errors.New("TABLE_NAME is not set: it names the events table")
@@ -41,5 +41,11 @@ func TypeFunction(ctx context.Context, t event.Type) (*typefn.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	return typefn.New(t, store.New(dynamodb.NewFromConfig(cfg), table), nil), nil
+	return store.New(dynamodb.NewFromConfig(cfg), table), nil
+}
+
+// Exit logs why a function cannot start and ends its process, before any invocation.
+func Exit(log *slog.Logger, err error) {
+	log.Error("cannot start", "error", err.Error())
+	os.Exit(1)
 }
