@@ -250,3 +250,18 @@ func (s *Store) quarantined(ctx context.Context, tenant string, from, to time.Ti
 	}
 	return all, nil
 }
+
+// AllTypeEvents pages through every event of one type of a tenant, newest first.
+func (s *Store) AllTypeEvents(ctx context.Context, tenant string, t event.Type) ([]StoredEvent, error) {
+	var all []StoredEvent
+	for cursor := ""; ; {
+		page, err := s.TypeEvents(ctx, tenant, t, Range{Limit: 500, Cursor: cursor})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Events...)
+		if cursor = page.Cursor; cursor == "" {
+			return all, nil
+		}
+	}
+}

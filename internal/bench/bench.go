@@ -222,28 +222,23 @@ func measureStored(ctx context.Context, st *devstack.Stack, want gen.Expected, p
 	var last time.Time
 	for tenant := range tenants {
 		for _, t := range event.Types {
-			for cursor := ""; ; {
-				page, err := s.TypeEvents(ctx, tenant, t, store.Range{Limit: 500, Cursor: cursor})
-				if err != nil {
-					return err
+			events, err := s.AllTypeEvents(ctx, tenant, t)
+			if err != nil {
+				return err
+			}
+			for _, e := range events {
+				stored, err := time.Parse(time.RFC3339Nano, e.StoredAt)
+				put, ok := putAt[e.Tenant+"/"+e.ID]
+				if err != nil || !ok {
+					continue
 				}
-				for _, e := range page.Events {
-					stored, err := time.Parse(time.RFC3339Nano, e.StoredAt)
-					put, ok := putAt[e.Tenant+"/"+e.ID]
-					if err != nil || !ok {
-						continue
-					}
-					d := stored.Sub(put)
-					lat = append(lat, d)
-					perSecond[int(stored.Sub(start).Seconds())]++
-					ps := int(put.Sub(start).Seconds())
-					latBySecond[ps] = append(latBySecond[ps], d)
-					if stored.After(last) {
-						last = stored
-					}
-				}
-				if cursor = page.Cursor; cursor == "" {
-					break
+				d := stored.Sub(put)
+				lat = append(lat, d)
+				perSecond[int(stored.Sub(start).Seconds())]++
+				ps := int(put.Sub(start).Seconds())
+				latBySecond[ps] = append(latBySecond[ps], d)
+				if stored.After(last) {
+					last = stored
 				}
 			}
 		}

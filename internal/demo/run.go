@@ -188,19 +188,14 @@ func readBack(ctx context.Context, st *devstack.Stack, want gen.Expected, starte
 	}
 	for tenant := range tenants {
 		for _, t := range event.Types {
-			for cursor := ""; ; {
-				page, err := s.TypeEvents(ctx, tenant, t, store.Range{Limit: 500, Cursor: cursor})
-				if err != nil {
-					return err
-				}
-				sum.Persisted[t] += len(page.Events)
-				for _, e := range page.Events {
-					if e.BlockedBy != "" {
-						sum.Flagged++
-					}
-				}
-				if cursor = page.Cursor; cursor == "" {
-					break
+			events, err := s.AllTypeEvents(ctx, tenant, t)
+			if err != nil {
+				return err
+			}
+			sum.Persisted[t] += len(events)
+			for _, e := range events {
+				if e.BlockedBy != "" {
+					sum.Flagged++
 				}
 			}
 		}
