@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,33 +25,13 @@ import (
 // a typical batch, and the event source mapping's BatchSize.
 var batchSizes = []int{1, 100, 1000}
 
-var (
-	benchOnce    sync.Once
-	benchRecords map[event.Type][][]byte
-)
-
-// recordsOf returns n valid generated records of type t (realistic ids, amounts, merchants,
-// freezes), cycling through the distinct ones when the stream holds fewer.
+// recordsOf returns n valid generated records of type t.
 func recordsOf(b *testing.B, t event.Type, n int) [][]byte {
-	benchOnce.Do(func() {
-		benchRecords = map[event.Type][][]byte{}
-		for _, r := range gen.Generate(gen.Options{Events: 40000, InvalidShare: -1, DuplicateShare: -1, Seed: 5}) {
-			e, err := event.Decode(r.Data)
-			if err != nil {
-				continue
-			}
-			benchRecords[e.Type] = append(benchRecords[e.Type], r.Data)
-		}
-	})
-	all := benchRecords[t]
-	if len(all) == 0 {
+	recs := gen.OfType(t, n)
+	if recs == nil {
 		b.Fatalf("no generated records of type %s", t)
 	}
-	out := make([][]byte, n)
-	for i := range out {
-		out[i] = all[i%len(all)]
-	}
-	return out
+	return recs
 }
 
 // seq is a Kinesis sequence number of realistic length.
