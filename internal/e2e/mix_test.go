@@ -122,3 +122,27 @@ func mix(accounts, perAccount int) []sent {
 	)
 	return out
 }
+
+// expected is what a mixed stream must leave in the table.
+type expected struct {
+	stored      map[string]sent // by tenant/id
+	quarantined map[string]int  // by reject code
+	perAccount  map[string]int  // stored events by tenant/account
+	perType     map[string]int  // stored events by tenant/type
+}
+
+// expect tallies what recs must leave: each valid event once, the rest quarantined by code.
+func expect(recs []sent) expected {
+	ex := expected{stored: map[string]sent{}, quarantined: map[string]int{}, perAccount: map[string]int{}, perType: map[string]int{}}
+	for _, r := range recs {
+		switch {
+		case r.quarantine != "":
+			ex.quarantined[r.quarantine]++
+		case !r.duplicate:
+			ex.stored[r.tenant+"/"+r.id] = r
+			ex.perAccount[r.tenant+"/"+r.account]++
+			ex.perType[r.tenant+"/"+string(r.typ)]++
+		}
+	}
+	return ex
+}

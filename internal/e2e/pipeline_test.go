@@ -21,20 +21,8 @@ func TestMixedStreamEndToEnd(t *testing.T) {
 	writeCounts, writeTotal, invocations := p.dynamo.Counts(), p.dynamo.Total(), p.invokes.Invocations()
 	ctx := t.Context()
 
-	stored := map[string]sent{}
-	wantQuarantined := map[string]int{}
-	perAccount := map[string]int{}
-	perType := map[string]int{}
-	for _, r := range recs {
-		switch {
-		case r.quarantine != "":
-			wantQuarantined[r.quarantine]++
-		case !r.duplicate:
-			stored[r.tenant+"/"+r.id] = r
-			perAccount[r.tenant+"/"+r.account]++
-			perType[r.tenant+"/"+string(r.typ)]++
-		}
-	}
+	ex := expect(recs)
+	stored, wantQuarantined, perAccount, perType := ex.stored, ex.quarantined, ex.perAccount, ex.perType
 
 	// Event by id: every valid event once, with its flag.
 	for _, r := range stored {

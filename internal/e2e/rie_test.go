@@ -153,18 +153,8 @@ func TestMixedStreamUnderRIE(t *testing.T) {
 	batches := p.drain(t, 100)
 	elapsed := time.Since(begin)
 
-	stored := map[string]sent{}
-	wantQuarantined := map[string]int{}
-	perType := map[string]int{}
-	for _, r := range recs {
-		switch {
-		case r.quarantine != "":
-			wantQuarantined[r.quarantine]++
-		case !r.duplicate:
-			stored[r.tenant+"/"+r.id] = r
-			perType[r.tenant+"/"+string(r.typ)]++
-		}
-	}
+	ex := expect(recs)
+	stored, wantQuarantined, perType := ex.stored, ex.quarantined, ex.perType
 	// Every valid event, once.
 	for _, r := range stored {
 		got, err := p.store.GetEvent(ctx, r.tenant, r.id)
