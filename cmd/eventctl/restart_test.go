@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,12 +38,14 @@ func TestKilledStackResumes(t *testing.T) {
 	records := gen.Generate(gen.Options{Events: 1500, Seed: 11})
 	want := gen.Expect(records)
 
-	first := startUp(t, bin, data, "--fresh")
+	// Batches of five keep the first stack busy long enough to be killed mid-stream.
+	first := startUp(t, bin, data, "--fresh", "--parameter-overrides", "RouterBatchSize=5")
 	st := waitState(t, data)
 	put(t, st, records)
 	db := emulators.DynamoDBClient(st.DynamoDBEndpoint)
 	stored := 0
-	waitFor(t, 60*time.Second, func() bool { stored = count(t, db); return stored > 50 })
+	waitFor(t, 60*time.Second, func() string { return fmt.Sprintf("%d items stored, want more than 50", stored) },
+		func() bool { stored = count(t, db); return stored > 50 })
 	if err := first.Process.Kill(); err != nil { // SIGKILL: no clean-up at all
 		t.Fatal(err)
 	}
@@ -53,11 +56,12 @@ func TestKilledStackResumes(t *testing.T) {
 	}
 	_ = os.Remove(filepath.Join(data, "state.json"))
 
-	second := startUp(t, bin, data)
+	second := startUp(t, bin, data, "--parameter-overrides", "RouterBatchSize=5")
 	st = waitState(t, data)
 	db = emulators.DynamoDBClient(st.DynamoDBEndpoint)
 	total := len(want.Stored) + want.QuarantinedTotal()
-	waitFor(t, 90*time.Second, func() bool { return count(t, db) >= total })
+	waitFor(t, 90*time.Second, func() string { return fmt.Sprintf("%d items stored, want %d", count(t, db), total) },
+		func() bool { return count(t, db) >= total })
 	time.Sleep(time.Second) // anything applied twice would show now
 	if got := count(t, db); got != total {
 		t.Errorf("table holds %d event and quarantine items, want %d (%d events, %d quarantined)", got, total, len(want.Stored), want.QuarantinedTotal())
@@ -80,7 +84,7 @@ func TestKilledStackResumes(t *testing.T) {
 
 // startUp starts `eventctl local up` on data with small batches, so that it takes a while.
 func startUp(t *testing.T, bin, data string, extra ...string) *exec.Cmd {
-	args := append([]string{"local", "up", "--data-dir", data, "--parameter-overrides", "RouterBatchSize=5"}, extra...)
+	args := append([]string{"local", "up", "--data-dir", data}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = filepath.Dir(bin)
 	cmd.Env = append(os.Environ(), emulators.EnvToolsDir+"="+repoRoot(t))
@@ -111,20 +115,21 @@ func repoRoot(t *testing.T) string {
 
 func waitState(t *testing.T, data string) devstack.State {
 	var st devstack.State
-	waitFor(t, 60*time.Second, func() bool {
-		var err error
+	var err error
+	waitFor(t, 60*time.Second, func() string { return fmt.Sprintf("state file of local up in %s: %v", data, err) }, func() bool {
 		st, err = devstack.ReadState(data)
 		return err == nil
 	})
 	return st
 }
 
-func waitFor(t *testing.T, limit time.Duration, ok func() bool) {
+// waitFor polls ok every 50 ms for at most limit; on time-out it fails naming what it waited for.
+func waitFor(t *testing.T, limit time.Duration, what func() string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("not done within %s", limit)
+			t.Fatalf("not done within %s: %s", limit, what())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -55,7 +56,8 @@ func TestSendThenQuery(t *testing.T) {
 	}
 	for acc, n := range perAccount {
 		var got int
-		waitFor(t, 30*time.Second, func() bool {
+		// Generous: on a loaded two-core machine the stack shares the CPU with other test packages.
+		waitFor(t, 120*time.Second, func() string { return fmt.Sprintf("account %s: %d of %d events through the query API", acc, got, n) }, func() bool {
 			out := run("query", "events", acc, "--api", api, "--all", "--limit", "40", "-o", "ndjson")
 			got = strings.Count(out, "\n")
 			return got >= n
