@@ -2,11 +2,10 @@ package store
 
 import (
 	"context"
-
 	"fmt"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 

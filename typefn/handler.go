@@ -2,8 +2,10 @@ package typefn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/go-event-processor/go-event-processor/account"
@@ -189,13 +191,13 @@ func (h *Handler) reflag(ctx context.Context, writes []Write, outcomes []PutResu
 	if err != nil {
 		return fmt.Errorf("re-flag: read state of %d accounts: %w", len(keys), err)
 	}
+	listed, err := h.transactionsSince(ctx, keys, since)
+	if err != nil {
+		return err
+	}
 	var flags []Flag
-	for _, k := range keys {
-		txns, err := h.Store.TransactionsSince(ctx, k, since[k])
-		if err != nil {
-			return fmt.Errorf("re-flag: list transactions of account %s since %s: %w", k.Account, event.TimeKey(since[k]), err)
-		}
-		for _, t := range txns {
+	for i, k := range keys {
+		for _, t := range listed[i] {
 			by := states[k].BlockedBy(&event.Transaction{Direction: t.Direction, Channel: t.Channel}, t.Time)
 			if by != t.BlockedBy {
 				flags = append(flags, Flag{Tenant: k.Tenant, ID: t.ID, BlockedBy: by})
@@ -209,6 +211,30 @@ func (h *Handler) reflag(ctx context.Context, writes []Write, outcomes []PutResu
 		return fmt.Errorf("re-flag: set %d flags: %w", len(flags), err)
 	}
 	return nil
+}
+
+// maxConcurrentQueries bounds the account queries of one re-flagging step in flight at once.
+const maxConcurrentQueries = 8
+
+// transactionsSince lists the stored transactions of each account from its since on, with up to
+// maxConcurrentQueries queries at once: the accounts are independent, and one at a time the
+// queries would add up in the router's latency. The lists are in the order of keys.
+func (h *Handler) transactionsSince(ctx context.Context, keys []AccountKey, since map[AccountKey]time.Time) ([][]StoredTransaction, error) {
+	listed := make([][]StoredTransaction, len(keys))
+	errs := make([]error, len(keys))
+	slots := make(chan struct{}, maxConcurrentQueries)
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if listed[i], errs[i] = h.Store.TransactionsSince(ctx, k, since[k]); errs[i] != nil {
+				errs[i] = fmt.Errorf("re-flag: list transactions of account %s since %s: %w", k.Account, event.TimeKey(since[k]), errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	return listed, errors.Join(errs...)
 }
 
 // uniqueKeys lists the accounts of writes, each once.

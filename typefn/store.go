@@ -60,8 +60,8 @@ type Flag struct {
 	BlockedBy string // "" clears the flag
 }
 
-// Store is the persistence a type function needs. Implementations must be safe for one caller
-// at a time; a Lambda handles one invocation at a time.
+// Store is the persistence a type function needs. A Lambda handles one invocation at a time, but
+// the handler calls TransactionsSince from several goroutines at once: it must be safe for that.
 type Store interface {
 	// Put writes events idempotently, in order, each atomically with its account change: an id
 	// not yet stored is written; an id stored with the same fingerprint is a duplicate; with
