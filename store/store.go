@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,7 +57,9 @@ func (s *Store) Table() string { return s.table }
 
 // Put writes events with TransactWriteItems of up to 100 actions: a conditional Put per event
 // (attribute_not_exists, so nothing overwrites an earlier event) and one Update per account
-// adding the chunk's changes to its sets. See typefn.Store for the contract.
+// adding the chunk's changes to its sets. Chunks that share no account are independent, and up
+// to maxConcurrentTransactions of them are written at once; an account's chunks are written in
+// order. See typefn.Store for the contract.
 func (s *Store) Put(ctx context.Context, writes []typefn.Write) []typefn.PutResult {
 	results := make([]typefn.PutResult, len(writes))
 	items := make([]map[string]types.AttributeValue, len(writes))
@@ -66,44 +69,122 @@ func (s *Store) Put(ctx context.Context, writes []typefn.Write) []typefn.PutResu
 		item, err := s.eventItem(&writes[i], storedAt)
 		if err != nil {
 			// Cannot happen for a validated event; treat as a failure so it is retried, not lost.
-			return failFrom(results, i, fmt.Errorf("encode event %s: %w", writes[i].Event.ID, err))
+			return failAll(results, indexes(len(writes)), fmt.Errorf("encode event %s: %w", writes[i].Event.ID, err))
 		}
 		items[i], sizes[i] = item, itemSize(item)
 	}
-	for start := 0; start < len(writes); {
-		end, actions, bytes := start, 0, 0
-		accounts := map[typefn.AccountKey]bool{}
-		for end < len(writes) {
-			need := 1
-			k := typefn.KeyOf(writes[end].Event)
-			if writes[end].Change != nil && !accounts[k] {
-				need++
+	lanes := planLanes(writes, sizes)
+	slots := make(chan struct{}, maxConcurrentTransactions)
+	var wg sync.WaitGroup
+	for _, lane := range lanes {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			for c, chunk := range lane {
+				if err := s.putChunk(ctx, writes, items, results, chunk); err != nil {
+					// The account's later events are not applied ahead of an earlier one that failed.
+					for _, rest := range lane[c:] {
+						failAll(results, rest, err)
+					}
+					return
+				}
 			}
-			if actions+need > maxTransactActions || (end > start && bytes+sizes[end] > maxTransactBytes) {
-				break
-			}
-			if writes[end].Change != nil {
-				accounts[k] = true
-			}
-			actions, bytes, end = actions+need, bytes+sizes[end], end+1
-		}
-		if err := s.putChunk(ctx, writes, items, results, start, end); err != nil {
-			return failFrom(results, start, err)
-		}
-		start = end
+		})
 	}
+	wg.Wait()
 	return results
 }
 
-// putChunk writes writes[start:end] in one transaction, retrying without the events that turn
-// out to be stored already. It fills results for the chunk, or returns a transient error.
-func (s *Store) putChunk(ctx context.Context, writes []typefn.Write, items []map[string]types.AttributeValue, results []typefn.PutResult, start, end int) error {
-	stored, err := s.storedFingerprints(ctx, writes[start:end])
+// maxConcurrentTransactions bounds the transactions one Put has in flight at once.
+const maxConcurrentTransactions = 4
+
+// planLanes packs the writes into transactions (chunks of write indexes) within DynamoDB's limits,
+// and the chunks into lanes: lanes share no account, so they can be written at the same time,
+// while the chunks of one lane must be written in order. Each account's writes stay in order and
+// together; an account with more writes than one transaction takes spans consecutive chunks of
+// one lane.
+func planLanes(writes []typefn.Write, sizes []int) [][][]int {
+	var order []typefn.AccountKey
+	groups := map[typefn.AccountKey][]int{}
+	for i := range writes {
+		k := typefn.KeyOf(writes[i].Event)
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	p := &planner{writes: writes, sizes: sizes}
+	for _, k := range order {
+		p.addAccount(groups[k])
+	}
+	p.closeChunk()
+	return p.lanes
+}
+
+// planner is planLanes' state: the lanes so far and the chunk being filled, which belongs to the
+// last lane.
+type planner struct {
+	writes         []typefn.Write
+	sizes          []int
+	lanes          [][][]int
+	chunk          []int
+	actions, bytes int
+	updated        bool // the chunk holds an account update for the account being added
+}
+
+// addAccount adds one account's writes: to the chunk being filled if they all fit, else from a
+// new chunk in a new lane, continued in further chunks of that lane if need be.
+func (p *planner) addAccount(group []int) {
+	p.updated = false
+	need, bytes := len(group), 0
+	for _, i := range group {
+		bytes += p.sizes[i]
+		if p.writes[i].Change != nil {
+			need = len(group) + 1
+		}
+	}
+	if len(p.chunk) > 0 && (p.actions+need > maxTransactActions || p.bytes+bytes > maxTransactBytes) {
+		p.closeChunk()
+		p.lanes = append(p.lanes, nil)
+	}
+	if len(p.lanes) == 0 {
+		p.lanes = append(p.lanes, nil)
+	}
+	for _, i := range group {
+		need := 1
+		if p.writes[i].Change != nil && !p.updated {
+			need++
+		}
+		if len(p.chunk) > 0 && (p.actions+need > maxTransactActions || p.bytes+p.sizes[i] > maxTransactBytes) {
+			p.closeChunk() // the account goes on in the lane's next chunk
+			p.updated, need = false, 1
+			if p.writes[i].Change != nil {
+				need++
+			}
+		}
+		p.chunk, p.actions, p.bytes = append(p.chunk, i), p.actions+need, p.bytes+p.sizes[i]
+		p.updated = p.updated || p.writes[i].Change != nil
+	}
+}
+
+// closeChunk ends the chunk being filled, adding it to the last lane.
+func (p *planner) closeChunk() {
+	if len(p.chunk) > 0 {
+		p.lanes[len(p.lanes)-1] = append(p.lanes[len(p.lanes)-1], p.chunk)
+	}
+	p.chunk, p.actions, p.bytes = nil, 0, 0
+}
+
+// putChunk writes the writes of chunk (their indexes) in one transaction, retrying without the
+// events that turn out to be stored already. It fills results for the chunk, or returns a
+// transient error.
+func (s *Store) putChunk(ctx context.Context, writes []typefn.Write, items []map[string]types.AttributeValue, results []typefn.PutResult, chunk []int) error {
+	stored, err := s.storedFingerprints(ctx, writes, chunk)
 	if err != nil {
 		return err
 	}
-	pending := make([]int, 0, end-start)
-	for i := start; i < end; i++ {
+	pending := make([]int, 0, len(chunk))
+	for _, i := range chunk {
 		switch fp, ok := stored[writes[i].Event.Tenant+"\x00"+writes[i].Event.ID]; {
 		case !ok:
 			pending = append(pending, i)
@@ -166,11 +247,11 @@ func (s *Store) putChunk(ctx context.Context, writes []typefn.Write, items []map
 // are stored already and with which fingerprint, so that duplicates do not cancel (and cost) a
 // whole transaction. It is an optimisation only: an id it misses (written a moment ago, or a key
 // left unprocessed) is still caught by the transaction's condition.
-func (s *Store) storedFingerprints(ctx context.Context, writes []typefn.Write) (map[string]string, error) {
-	keys := make([]map[string]types.AttributeValue, 0, len(writes))
-	seen := make(map[string]bool, len(writes))
-	for _, w := range writes {
-		pk := eventPK(w.Event.Tenant, w.Event.ID)
+func (s *Store) storedFingerprints(ctx context.Context, writes []typefn.Write, chunk []int) (map[string]string, error) {
+	keys := make([]map[string]types.AttributeValue, 0, len(chunk))
+	seen := make(map[string]bool, len(chunk))
+	for _, i := range chunk {
+		pk := eventPK(writes[i].Event.Tenant, writes[i].Event.ID)
 		if !seen[pk] {
 			seen[pk] = true
 			keys = append(keys, key(pk, skEvent))
@@ -257,15 +338,24 @@ func key(pk, sk string) map[string]types.AttributeValue {
 	}
 }
 
-// failFrom marks every write from index i on as failed with err: later events are not applied
-// ahead of an earlier one that failed.
-func failFrom(results []typefn.PutResult, i int, err error) []typefn.PutResult {
-	for ; i < len(results); i++ {
+// failAll marks the writes at indexes as failed with err, but for those already known to be
+// duplicates or conflicts.
+func failAll(results []typefn.PutResult, indexes []int, err error) []typefn.PutResult {
+	for _, i := range indexes {
 		if o := results[i].Outcome; o != typefn.OutcomeDuplicate && o != typefn.OutcomeConflict {
 			results[i] = typefn.PutResult{Outcome: typefn.OutcomeFailed, Err: err}
 		}
 	}
 	return results
+}
+
+// indexes returns 0, 1, …, n-1.
+func indexes(n int) []int {
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	return all
 }
 
 // backoff is the wait before attempt+1: exponential from 25 ms, capped at 1 s.

@@ -66,7 +66,8 @@ type Store interface {
 	// Put writes events idempotently, in order, each atomically with its account change: an id
 	// not yet stored is written; an id stored with the same fingerprint is a duplicate; with
 	// another fingerprint, a conflict. After a transient failure, Put writes none of the later
-	// events (they are OutcomeFailed too), so an account's events are never applied out of order.
+	// events of the same account (they are OutcomeFailed too), so an account's events are never
+	// applied out of order; other accounts' events may be written meanwhile.
 	Put(ctx context.Context, writes []Write) []PutResult
 	// States reads the current state of accounts, strongly consistent. Accounts never changed
 	// are absent from the map.
