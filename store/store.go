@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/go-event-processor/go-event-processor/account"
+	"github.com/go-event-processor/go-event-processor/internal/parallel"
 	"github.com/go-event-processor/go-event-processor/typefn"
 )
 
@@ -74,24 +74,17 @@ func (s *Store) Put(ctx context.Context, writes []typefn.Write) []typefn.PutResu
 		items[i], sizes[i] = item, itemSize(item)
 	}
 	lanes := planLanes(writes, sizes)
-	slots := make(chan struct{}, maxConcurrentTransactions)
-	var wg sync.WaitGroup
-	for _, lane := range lanes {
-		slots <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			for c, chunk := range lane {
-				if err := s.putChunk(ctx, writes, items, results, chunk); err != nil {
-					// The account's later events are not applied ahead of an earlier one that failed.
-					for _, rest := range lane[c:] {
-						failAll(results, rest, err)
-					}
-					return
+	parallel.Do(len(lanes), maxConcurrentTransactions, func(l int) {
+		for c, chunk := range lanes[l] {
+			if err := s.putChunk(ctx, writes, items, results, chunk); err != nil {
+				// The account's later events are not applied ahead of an earlier one that failed.
+				for _, rest := range lanes[l][c:] {
+					failAll(results, rest, err)
 				}
+				return
 			}
-		})
-	}
-	wg.Wait()
+		}
+	})
 	return results
 }
 

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/go-event-processor/go-event-processor/account"
 	"github.com/go-event-processor/go-event-processor/event"
+	"github.com/go-event-processor/go-event-processor/internal/parallel"
 )
 
 // Handler persists the batches of one event type. It is the Lambda handler of each type function.
@@ -222,18 +222,12 @@ const maxConcurrentQueries = 8
 func (h *Handler) transactionsSince(ctx context.Context, keys []AccountKey, since map[AccountKey]time.Time) ([][]StoredTransaction, error) {
 	listed := make([][]StoredTransaction, len(keys))
 	errs := make([]error, len(keys))
-	slots := make(chan struct{}, maxConcurrentQueries)
-	var wg sync.WaitGroup
-	for i, k := range keys {
-		slots <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			if listed[i], errs[i] = h.Store.TransactionsSince(ctx, k, since[k]); errs[i] != nil {
-				errs[i] = fmt.Errorf("re-flag: list transactions of account %s since %s: %w", k.Account, event.TimeKey(since[k]), errs[i])
-			}
-		})
-	}
-	wg.Wait()
+	parallel.Do(len(keys), maxConcurrentQueries, func(i int) {
+		k := keys[i]
+		if listed[i], errs[i] = h.Store.TransactionsSince(ctx, k, since[k]); errs[i] != nil {
+			errs[i] = fmt.Errorf("re-flag: list transactions of account %s since %s: %w", k.Account, event.TimeKey(since[k]), errs[i])
+		}
+	})
 	return listed, errors.Join(errs...)
 }
 
