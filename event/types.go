@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/invopop/validation"
-	"github.com/invopop/validation/is"
 )
 
 // Type names an event's kind; it selects the payload type and the function that persists it.
@@ -98,8 +97,9 @@ var scoreRules = rules(
 // validTime rejects the zero time and times no bank system produces.
 func validTime(t time.Time) bool { return t.Year() >= 1970 && t.Year() < 3000 }
 
-// isUUID requires a UUID in its canonical text form: is.UUID, matched without its regular expression.
-var isUUID = validation.NewStringRuleWithError(isCanonicalUUID, is.ErrUUID.SetMessage("must be a UUID"))
+// isUUID requires a UUID in its canonical text form: is.UUID, matched without its regular expression,
+// with is.ErrUUID's code (importing is would link govalidator and its regular expressions).
+var isUUID = validation.NewStringRuleWithError(isCanonicalUUID, validation.NewError("validation_is_uuid", "must be a UUID"))
 
 // isSeverity requires one of the severity levels.
 var isSeverity = oneOf("must be low, medium, high or critical", Severities...)

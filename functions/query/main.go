@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,7 +15,7 @@ import (
 
 func main() {
 	log := logging.New(os.Stderr)
-	s, err := wiring.TableStore(context.Background())
+	s, err := wiring.TableStore()
 	if err != nil {
 		wiring.Exit(log, err)
 	}

@@ -3,17 +3,15 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/handlers"
+	"github.com/go-event-processor/go-event-processor/internal/awsenv"
 	"github.com/go-event-processor/go-event-processor/internal/logging"
 	"github.com/go-event-processor/go-event-processor/invoke"
 	"github.com/go-event-processor/go-event-processor/routing"
@@ -35,14 +33,16 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	cfg, err := config.LoadDefaultConfig(context.Background())
+	cfg, err := awsenv.Config()
 	if err != nil {
-		log.Error("cannot start", "error", fmt.Sprintf("load AWS configuration: %v", err))
+		log.Error("cannot start", "error", err.Error())
 		os.Exit(1)
 	}
+	lambdaClient := awslambda.NewFromConfig(cfg, func(o *awslambda.Options) { o.BaseEndpoint = awsenv.LambdaEndpoint() })
+	dynamoClient := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.DynamoDBEndpoint() })
 	r := &routing.Router{
-		Invoker:    &invoke.Lambda{Client: awslambda.NewFromConfig(cfg), Functions: functions},
-		Quarantine: store.New(dynamodb.NewFromConfig(cfg), table),
+		Invoker:    &invoke.Lambda{Client: lambdaClient, Functions: functions},
+		Quarantine: store.New(dynamoClient, table),
 		Log:        log,
 	}
 	lambda.Start(handlers.Kinesis(r))

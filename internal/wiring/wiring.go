@@ -3,17 +3,15 @@
 package wiring
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/go-event-processor/go-event-processor/event"
+	"github.com/go-event-processor/go-event-processor/internal/awsenv"
 	"github.com/go-event-processor/go-event-processor/internal/logging"
 	"github.com/go-event-processor/go-event-processor/store"
 	"github.com/go-event-processor/go-event-processor/typefn"
@@ -23,7 +21,7 @@ import (
 // handler of type t. A configuration error is logged and ends the process before any invoke.
 func StartTypeFunction(t event.Type) {
 	log := logging.New(os.Stderr)
-	s, err := TableStore(context.Background())
+	s, err := TableStore()
 	if err != nil {
 		Exit(log, err)
 	}
@@ -32,16 +30,17 @@ func StartTypeFunction(t event.Type) {
 
 // TableStore is the events table named by TABLE_NAME, through a DynamoDB client configured from
 // the environment (AWS_ENDPOINT_URL_DYNAMODB included).
-func TableStore(ctx context.Context) (*store.Store, error) {
+func TableStore() (*store.Store, error) {
 	table := os.Getenv("TABLE_NAME")
 	if table == "" {
 		return nil, errors.New("TABLE_NAME is not set: it names the events table")
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := awsenv.Config()
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, err
 	}
-	return store.New(dynamodb.NewFromConfig(cfg), table), nil
+	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.DynamoDBEndpoint() })
+	return store.New(client, table), nil
 }
 
 // Exit logs why a function cannot start and ends its process, before any invocation.
