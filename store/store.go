@@ -58,7 +58,7 @@ func (s *Store) Table() string { return s.table }
 // Put writes events with TransactWriteItems of up to 100 actions: a conditional Put per event
 // (attribute_not_exists, so nothing overwrites an earlier event) and one Update per account
 // adding the chunk's changes to its sets. Chunks that share no account are independent, and up
-// to maxConcurrentTransactions of them are written at once; an account's chunks are written in
+// to MaxConcurrentTransactions of them are written at once; an account's chunks are written in
 // order. See typefn.Store for the contract.
 func (s *Store) Put(ctx context.Context, writes []typefn.Write) []typefn.PutResult {
 	results := make([]typefn.PutResult, len(writes))
@@ -74,7 +74,7 @@ func (s *Store) Put(ctx context.Context, writes []typefn.Write) []typefn.PutResu
 		items[i], sizes[i] = item, itemSize(item)
 	}
 	lanes := planLanes(writes, sizes)
-	parallel.Do(len(lanes), maxConcurrentTransactions, func(l int) {
+	parallel.Do(len(lanes), MaxConcurrentTransactions, func(l int) {
 		for c, chunk := range lanes[l] {
 			if err := s.putChunk(ctx, writes, items, results, chunk); err != nil {
 				// The account's later events are not applied ahead of an earlier one that failed.
@@ -88,8 +88,8 @@ func (s *Store) Put(ctx context.Context, writes []typefn.Write) []typefn.PutResu
 	return results
 }
 
-// maxConcurrentTransactions bounds the transactions one Put has in flight at once.
-const maxConcurrentTransactions = 4
+// MaxConcurrentTransactions bounds the transactions one Put has in flight at once.
+const MaxConcurrentTransactions = 4
 
 // planLanes packs the writes into transactions (chunks of write indexes) within DynamoDB's limits,
 // and the chunks into lanes: lanes share no account, so they can be written at the same time,
