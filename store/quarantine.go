@@ -2,13 +2,17 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/routing"
 )
 
@@ -45,6 +49,11 @@ func (s *Store) Quarantine(ctx context.Context, records []routing.Quarantined) e
 	return nil
 }
 
+// KeptOversizeBytes is how much of an oversize record's data (larger than event.MaxRecordBytes)
+// quarantine keeps: its first bytes, with its length and SHA-256. Every other quarantined record
+// is kept whole.
+const KeptOversizeBytes = 4 << 10
+
 func quarantineItem(q routing.Quarantined, now time.Time) map[string]types.AttributeValue {
 	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 	arrival := q.ArrivalTime
@@ -57,6 +66,15 @@ func quarantineItem(q routing.Quarantined, now time.Time) map[string]types.Attri
 		"shardId": str(q.ShardID), "sequenceNumber": str(q.SequenceNumber), "partitionKey": str(q.PartitionKey),
 		"arrivalTime": str(arrival.UTC().Format(time.RFC3339Nano)), "code": str(q.Code), "reason": str(q.Reason),
 		"raw": &types.AttributeValueMemberB{Value: q.Data},
+	}
+	if len(q.Data) > event.MaxRecordBytes {
+		// Up to 1 MiB on Kinesis: more than a DynamoDB item holds (400 KB), and 64 WRU a record
+		// at best. The stream keeps the whole record for its retention.
+		sum := sha256.Sum256(q.Data)
+		item["raw"] = &types.AttributeValueMemberB{Value: q.Data[:KeptOversizeBytes]}
+		item["rawTruncated"] = &types.AttributeValueMemberBOOL{Value: true}
+		item["rawBytes"] = &types.AttributeValueMemberN{Value: strconv.Itoa(len(q.Data))}
+		item["rawSha256"] = str(hex.EncodeToString(sum[:]))
 	}
 	if q.Tenant != "" {
 		item["tenant"] = str(q.Tenant)

@@ -199,8 +199,13 @@ type QuarantinedRecord struct {
 	EventID        string `dynamodbav:"eventId,omitempty" json:"eventId,omitempty"`
 	Type           string `dynamodbav:"type,omitempty" json:"type,omitempty"`
 	Raw            []byte `dynamodbav:"raw" json:"raw"`
-	RedrivenAt     string `dynamodbav:"redrivenAt,omitempty" json:"redrivenAt,omitempty"`
-	RedrivenAs     string `dynamodbav:"redrivenAs,omitempty" json:"redrivenAs,omitempty"` // the new sequence number
+	// RawTruncated marks an oversize record of which Raw holds only the first KeptOversizeBytes;
+	// RawBytes and RawSHA256 describe the whole record, which the stream holds for its retention.
+	RawTruncated bool   `dynamodbav:"rawTruncated,omitempty" json:"rawTruncated,omitempty"`
+	RawBytes     int    `dynamodbav:"rawBytes,omitempty" json:"rawBytes,omitempty"`
+	RawSHA256    string `dynamodbav:"rawSha256,omitempty" json:"rawSha256,omitempty"`
+	RedrivenAt   string `dynamodbav:"redrivenAt,omitempty" json:"redrivenAt,omitempty"`
+	RedrivenAs   string `dynamodbav:"redrivenAs,omitempty" json:"redrivenAs,omitempty"` // the new sequence number
 }
 
 // QuarantinedBetween lists records quarantined with arrival times in [from, to], oldest first,

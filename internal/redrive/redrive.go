@@ -54,6 +54,11 @@ func Quarantined(ctx context.Context, q Quarantine, k Sender, stream string, fro
 		if r.RedrivenAt != "" {
 			continue
 		}
+		if r.RawTruncated {
+			// Even with force: sending the kept prefix would send another record.
+			sum.StillFails[fmt.Sprintf("%s: only the first %d bytes are kept; the whole record is in the stream at its shard and sequence number until retention ends", event.CodeOversize, len(r.Raw))]++
+			continue
+		}
 		if !force {
 			if _, err := event.Decode(r.Raw); err != nil {
 				sum.StillFails[err.Error()]++

@@ -1,6 +1,7 @@
 package redrive_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/gen"
 	"github.com/go-event-processor/go-event-processor/internal/emulators/emutest"
 	"github.com/go-event-processor/go-event-processor/internal/esm"
@@ -106,5 +108,30 @@ func TestRedriveOnFailure(t *testing.T) {
 	}
 	if left, _ := failures.List(t.Context()); len(left) != 0 {
 		t.Errorf("%d OnFailure records left after redrive", len(left))
+	}
+}
+
+// TestRedriveSkipsTruncated: an oversize record is kept only in part, and even --force does not
+// send that part as if it were the record.
+func TestRedriveSkipsTruncated(t *testing.T) {
+	stack := emutest.Start(t)
+	stream := stack.CreateStream(t, 1)
+	s := store.New(stack.DynamoDB, stack.CreateTable(t, store.Schema))
+	now := time.Now()
+	huge := []byte(`{"pad":"` + strings.Repeat("x", 100<<10) + `"}`)
+	if err := s.Quarantine(t.Context(), []routing.Quarantined{
+		{Record: routing.Record{Data: huge, PartitionKey: "acc-1", ShardID: "shardId-000000000000", SequenceNumber: "1", ArrivalTime: now}, Code: event.CodeOversize, Reason: "oversize"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := redrive.Quarantined(t.Context(), s, stack.Kinesis, stream, now.Add(-time.Minute), now.Add(time.Minute), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Redriven != 0 || len(sum.StillFails) != 1 {
+		t.Errorf("summary %+v, want nothing redriven and the record still failing", sum)
+	}
+	if recs := streamRecords(t, stack, stream); len(recs) != 0 {
+		t.Errorf("stream holds %d records, want none", len(recs))
 	}
 }
