@@ -142,8 +142,10 @@ func printReport(w io.Writer, r bench.Report) {
 	fmt.Fprintf(w, "sustained: %.0f events/s; the emulator's transactional write ceiling for this item shape: %.0f items/s (ratio %.2f)\n",
 		r.EventsPerSecond, r.CeilingItemsPerS, r.CeilingRatio)
 	fmt.Fprintf(w, "put→persisted latency: p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms\n", r.LatencyMs.P50, r.LatencyMs.P95, r.LatencyMs.P99, r.LatencyMs.Max)
-	fmt.Fprintf(w, "  while the stream flowed (without the last second's events, whose batch waits out the window): p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
-		r.FlowingLatencyMs.P50, r.FlowingLatencyMs.P99, r.FlowingLatencyMs.Max)
+	if f := r.FlowingLatencyMs; f.N > 0 {
+		fmt.Fprintf(w, "  while the stream flowed (without the last second's events, whose batch waits out the window): p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
+			f.P50, f.P99, f.Max)
+	}
 	requests := fmt.Sprintf("%.1f DynamoDB requests", r.DynamoDBPer1000)
 	if r.DynamoDBPer1000 < 0 {
 		requests = "DynamoDB requests not counted (the functions ran in their own processes; use --runtime inproc)"
