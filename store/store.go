@@ -62,6 +62,10 @@ func (s *Store) Table() string { return s.table }
 // order. See typefn.Store for the contract.
 func (s *Store) Put(ctx context.Context, writes []typefn.Write) []typefn.PutResult {
 	results := make([]typefn.PutResult, len(writes))
+	for i := range results {
+		// Until a transaction says otherwise: nothing the plan might miss counts as stored.
+		results[i] = typefn.PutResult{Outcome: typefn.OutcomeFailed, Err: errNotWritten}
+	}
 	items := make([]map[string]types.AttributeValue, len(writes))
 	sizes := make([]int, len(writes))
 	storedAt := s.now().UTC().Format(time.RFC3339Nano)
@@ -88,14 +92,18 @@ func (s *Store) Put(ctx context.Context, writes []typefn.Write) []typefn.PutResu
 	return results
 }
 
+// errNotWritten is the error of a write no transaction of Put has written.
+var errNotWritten = errors.New("not written")
+
 // MaxConcurrentTransactions bounds the transactions one Put has in flight at once.
 const MaxConcurrentTransactions = 4
 
 // planLanes packs the writes into transactions (chunks of write indexes) within DynamoDB's limits,
 // and the chunks into lanes: lanes share no account, so they can be written at the same time,
-// while the chunks of one lane must be written in order. Each account's writes stay in order and
-// together; an account with more writes than one transaction takes spans consecutive chunks of
-// one lane.
+// while the chunks of one lane must be written in order. Each account's writes stay together and
+// in order: an account that fits one transaction goes into the first chunk with room for it (or
+// a new one); an account with more writes than a transaction takes gets a lane of its own, of
+// consecutive chunks.
 func planLanes(writes []typefn.Write, sizes []int) [][][]int {
 	var order []typefn.AccountKey
 	groups := map[typefn.AccountKey][]int{}
@@ -110,62 +118,74 @@ func planLanes(writes []typefn.Write, sizes []int) [][][]int {
 	for _, k := range order {
 		p.addAccount(groups[k])
 	}
-	p.closeChunk()
-	return p.lanes
+	lanes := make([][][]int, p.lanes)
+	for _, c := range p.chunks {
+		lanes[c.lane] = append(lanes[c.lane], c.writes)
+	}
+	return lanes
 }
 
-// planner is planLanes' state: the lanes so far and the chunk being filled, which belongs to the
-// last lane.
+// planner is planLanes' state: the chunks so far, in the order they were opened.
 type planner struct {
-	writes         []typefn.Write
-	sizes          []int
-	lanes          [][][]int
-	chunk          []int
-	actions, bytes int
-	updated        bool // the chunk holds an account update for the account being added
+	writes []typefn.Write
+	sizes  []int
+	chunks []*plannedChunk
+	lanes  int
 }
 
-// addAccount adds one account's writes: to the chunk being filled if they all fit, else from a
-// new chunk in a new lane, continued in further chunks of that lane if need be.
+// plannedChunk is one transaction of the plan.
+type plannedChunk struct {
+	lane           int
+	writes         []int
+	actions, bytes int
+}
+
+// open starts a chunk in lane.
+func (p *planner) open(lane int) *plannedChunk {
+	c := &plannedChunk{lane: lane}
+	p.chunks = append(p.chunks, c)
+	return c
+}
+
+// addAccount adds one account's writes (in order) to the plan.
 func (p *planner) addAccount(group []int) {
-	p.updated = false
-	need, bytes := len(group), 0
+	actions, bytes := len(group), 0
 	for _, i := range group {
 		bytes += p.sizes[i]
 		if p.writes[i].Change != nil {
-			need = len(group) + 1
+			actions = len(group) + 1 // one Update of the account's state per transaction
 		}
 	}
-	if len(p.chunk) > 0 && (p.actions+need > maxTransactActions || p.bytes+bytes > maxTransactBytes) {
-		p.closeChunk()
-		p.lanes = append(p.lanes, nil)
+	if actions <= maxTransactActions && bytes <= maxTransactBytes {
+		for _, c := range p.chunks {
+			if c.actions+actions <= maxTransactActions && c.bytes+bytes <= maxTransactBytes {
+				c.writes, c.actions, c.bytes = append(c.writes, group...), c.actions+actions, c.bytes+bytes
+				return
+			}
+		}
+		c := p.open(p.lanes)
+		p.lanes++
+		c.writes, c.actions, c.bytes = append(c.writes, group...), actions, bytes
+		return
 	}
-	if len(p.lanes) == 0 {
-		p.lanes = append(p.lanes, nil)
-	}
+	c := p.open(p.lanes)
+	p.lanes++
+	updated := false // c holds the account's Update
 	for _, i := range group {
+		change := p.writes[i].Change != nil
 		need := 1
-		if p.writes[i].Change != nil && !p.updated {
+		if change && !updated {
 			need++
 		}
-		if len(p.chunk) > 0 && (p.actions+need > maxTransactActions || p.bytes+p.sizes[i] > maxTransactBytes) {
-			p.closeChunk() // the account goes on in the lane's next chunk
-			p.updated, need = false, 1
-			if p.writes[i].Change != nil {
+		if len(c.writes) > 0 && (c.actions+need > maxTransactActions || c.bytes+p.sizes[i] > maxTransactBytes) {
+			c, updated, need = p.open(c.lane), false, 1
+			if change {
 				need++
 			}
 		}
-		p.chunk, p.actions, p.bytes = append(p.chunk, i), p.actions+need, p.bytes+p.sizes[i]
-		p.updated = p.updated || p.writes[i].Change != nil
+		c.writes, c.actions, c.bytes = append(c.writes, i), c.actions+need, c.bytes+p.sizes[i]
+		updated = updated || change
 	}
-}
-
-// closeChunk ends the chunk being filled, adding it to the last lane.
-func (p *planner) closeChunk() {
-	if len(p.chunk) > 0 {
-		p.lanes[len(p.lanes)-1] = append(p.lanes[len(p.lanes)-1], p.chunk)
-	}
-	p.chunk, p.actions, p.bytes = nil, 0, 0
 }
 
 // putChunk writes the writes of chunk (their indexes) in one transaction, retrying without the
@@ -186,6 +206,12 @@ func (s *Store) putChunk(ctx context.Context, writes []typefn.Write, items []map
 		default:
 			results[i].Outcome = typefn.OutcomeConflict
 		}
+	}
+	// storedAt is when the transaction is sent, not when Put began: the chunk may have waited
+	// for its lane, for a slot, or for the id look-up.
+	storedAt := &types.AttributeValueMemberS{Value: s.now().UTC().Format(time.RFC3339Nano)}
+	for _, i := range pending {
+		items[i]["storedAt"] = storedAt
 	}
 	for attempt := 1; len(pending) > 0; attempt++ {
 		actions, owners := s.transaction(writes, items, pending)
