@@ -40,32 +40,49 @@ type Result struct {
 }
 
 // batchState tracks which records failed, so that no later record of the same account is applied
-// ahead of a failed one.
+// ahead of a failed one. A record's account is known twice: by its partition key (the account id
+// by convention) and, once decoded, by its tenant and account. Records are held back on either,
+// so that a producer keying records otherwise does not break an account's order.
 type batchState struct {
 	records  []Record
+	accounts []string // tenant and account of each decoded record; "" when it did not decode
 	failed   []bool
-	firstBad map[string]int // partition key → index of its earliest failed record
+	firstBad map[string]int // ordering key → index of its earliest failed record
+}
+
+// keys returns the ordering keys of record i.
+func (b *batchState) keys(i int) []string {
+	keys := []string{"pk\x00" + b.records[i].PartitionKey}
+	if a := b.accounts[i]; a != "" {
+		keys = append(keys, "account\x00"+a)
+	}
+	return keys
 }
 
 func (b *batchState) fail(i int) {
 	b.failed[i] = true
-	pk := b.records[i].PartitionKey
-	if at, ok := b.firstBad[pk]; !ok || i < at {
-		b.firstBad[pk] = i
+	for _, k := range b.keys(i) {
+		if at, ok := b.firstBad[k]; !ok || i < at {
+			b.firstBad[k] = i
+		}
 	}
 }
 
 // blocked reports whether an earlier record of i's account failed.
 func (b *batchState) blocked(i int) bool {
-	at, ok := b.firstBad[b.records[i].PartitionKey]
-	return ok && at < i
+	for _, k := range b.keys(i) {
+		if at, ok := b.firstBad[k]; ok && at < i {
+			return true
+		}
+	}
+	return false
 }
 
 // Route handles a batch of records of one shard, in stream order. It never fails as a whole:
 // records that can never succeed are quarantined, and records that failed for a transient reason,
 // or follow such a record of the same account, are listed in Result.Failed.
 func (r *Router) Route(ctx context.Context, records []Record) Result {
-	st := &batchState{records: records, failed: make([]bool, len(records)), firstBad: map[string]int{}}
+	st := &batchState{records: records, accounts: make([]string, len(records)), failed: make([]bool, len(records)), firstBad: map[string]int{}}
 	res := Result{Done: map[event.Type]int{}}
 	groups := map[event.Type][]int{}
 	var bad []Quarantined
@@ -76,6 +93,7 @@ func (r *Router) Route(ctx context.Context, records []Record) Result {
 			bad, badAt = append(bad, quarantined(rec, err)), append(badAt, i)
 			continue
 		}
+		st.accounts[i] = e.Tenant + "\x00" + e.Data.Account()
 		groups[e.Type] = append(groups[e.Type], i)
 	}
 	r.quarantine(ctx, st, &res, bad, badAt)

@@ -1,6 +1,7 @@
 package routing_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -64,6 +65,13 @@ func set(m map[string]any, path string, v any) map[string]any {
 type input struct {
 	acct string
 	data func(id string) []byte
+	pk   string // the record's partition key; acct when empty
+}
+
+// keyedBy is in put on the stream with partition key pk instead of its account id.
+func keyedBy(in input, pk string) input {
+	in.pk = pk
+	return in
 }
 
 func mustJSON(v any) []byte {
@@ -76,25 +84,25 @@ func mustJSON(v any) []byte {
 
 // valid is a valid record of type t on account acct.
 func valid(t event.Type, acct string) input {
-	return input{acct, func(id string) []byte { return mustJSON(envelope(t, id, acct)) }}
+	return input{acct: acct, data: func(id string) []byte { return mustJSON(envelope(t, id, acct)) }}
 }
 
 // padded is a valid record of type t made n bytes larger by trailing whitespace: the router counts
 // the record's bytes, while its JSON stays valid.
 func padded(t event.Type, acct string, n int) input {
-	return input{acct, func(id string) []byte {
+	return input{acct: acct, data: func(id string) []byte {
 		return append(mustJSON(envelope(t, id, acct)), []byte(strings.Repeat(" ", n))...)
 	}}
 }
 
 // broken is a record of type t with the field at path set to v (nil removes it).
 func broken(t event.Type, acct, path string, v any) input {
-	return input{acct, func(id string) []byte { return mustJSON(set(envelope(t, id, acct), path, v)) }}
+	return input{acct: acct, data: func(id string) []byte { return mustJSON(set(envelope(t, id, acct), path, v)) }}
 }
 
 // rawInput is a record with the given bytes.
 func rawInput(acct, data string) input {
-	return input{acct, func(string) []byte { return []byte(data) }}
+	return input{acct: acct, data: func(string) []byte { return []byte(data) }}
 }
 
 func seq(i int) string     { return fmt.Sprintf("4965%020d", i) }
@@ -108,7 +116,7 @@ func build(inputs []input) []routing.Record {
 	for i, in := range inputs {
 		recs[i] = routing.Record{
 			Data:           in.data(eventID(i)),
-			PartitionKey:   in.acct,
+			PartitionKey:   cmp.Or(in.pk, in.acct),
 			ShardID:        "shardId-000000000000",
 			SequenceNumber: seq(i),
 			ArrivalTime:    arrival,
@@ -452,6 +460,20 @@ func TestRoute(t *testing.T) {
 				sent:   []sent{{status, []int{2, 3, 4}}, {alert, []int{1}}, {chk, []int{6}}, {txn, []int{0, 8}}},
 				failed: []int{3, 4, 5, 7, 9},
 				done:   map[event.Type]int{status: 1, alert: 1, chk: 1, txn: 2},
+			},
+		},
+		{
+			name: "records of one account under other partition keys are held back too",
+			in: []input{
+				keyedBy(valid(status, acctA), "key-1"), // 0: Retry
+				keyedBy(valid(txn, acctA), "key-2"),    // 1: the same account: held back
+				keyedBy(valid(txn, acctB), "key-3"),    // 2: sent
+			},
+			inv: fakeInvoker{answers: map[string]typefn.Result{seq(0): {Status: typefn.Retry}}},
+			want: want{
+				sent:   []sent{{status, []int{0}}, {txn, []int{2}}},
+				failed: []int{0, 1},
+				done:   map[event.Type]int{txn: 1},
 			},
 		},
 		{

@@ -1,10 +1,13 @@
 package typefn
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-event-processor/go-event-processor/account"
@@ -187,6 +190,9 @@ func (h *Handler) reflag(ctx context.Context, writes []Write, outcomes []PutResu
 	for k := range since {
 		keys = append(keys, k)
 	}
+	slices.SortFunc(keys, func(a, b AccountKey) int { // the same flags in the same order on every run
+		return cmp.Or(strings.Compare(a.Tenant, b.Tenant), strings.Compare(a.Account, b.Account))
+	})
 	states, err := h.Store.States(ctx, keys)
 	if err != nil {
 		return fmt.Errorf("re-flag: read state of %d accounts: %w", len(keys), err)
