@@ -56,6 +56,23 @@ func TestHandleStoreFailures(t *testing.T) {
 			again:  []typefn.Status{typefn.Duplicate, typefn.Duplicate, typefn.Stored, typefn.Stored, typefn.Stored},
 		},
 		{
+			name:   "Put fails at the third write and holds back only its account: the other account's later write is stored",
+			typ:    event.TypeAccountStatus,
+			batch:  statusBatch,
+			inject: func(s *memStore) { s.failPutAt, s.failOnlyAccount = s.puts+3, true },
+			want:   []typefn.Status{typefn.Stored, typefn.Stored, typefn.Retry, typefn.Stored, typefn.Retry},
+			again:  []typefn.Status{typefn.Duplicate, typefn.Duplicate, typefn.Stored, typefn.Duplicate, typefn.Stored},
+		},
+		{
+			name:   "Put fails for some transactions of one account: the other account's are stored and flagged",
+			before: []step{{event.TypeAccountStatus, statusBatch}},
+			typ:    event.TypeTransaction,
+			batch:  txnBatch,
+			inject: func(s *memStore) { s.failPutAt, s.failOnlyAccount = s.puts+2, true },
+			want:   []typefn.Status{typefn.Stored, typefn.Retry, typefn.Stored, typefn.Retry},
+			again:  []typefn.Status{typefn.Duplicate, typefn.Stored, typefn.Duplicate, typefn.Stored},
+		},
+		{
 			name:   "Put fails at the last write",
 			typ:    event.TypeAccountStatus,
 			batch:  statusBatch,

@@ -30,6 +30,9 @@ type memStore struct {
 	// transiently, and with it every later write of that call. Writes attempted after that call
 	// succeed again, so a retried batch goes through.
 	failPutAt int
+	// failOnlyAccount makes that failure hold back only the later writes of the failing write's
+	// account, as store.Store does with account-disjoint transactions; otherwise every later write.
+	failOnlyAccount bool
 	// failStates, failTransactions and failSetFlags, when set, are returned by States,
 	// TransactionsSince and SetFlags (which then change nothing).
 	failStates, failTransactions, failSetFlags error
@@ -60,14 +63,15 @@ func (s *memStore) Put(_ context.Context, writes []typefn.Write) []typefn.PutRes
 	defer s.mu.Unlock()
 	results := make([]typefn.PutResult, len(writes))
 	var failed error
+	var failedAccount typefn.AccountKey
 	for i, w := range writes {
-		if failed != nil {
+		if failed != nil && (!s.failOnlyAccount || typefn.KeyOf(w.Event) == failedAccount) {
 			results[i] = typefn.PutResult{Outcome: typefn.OutcomeFailed, Err: failed}
 			continue
 		}
 		s.puts++
 		if s.puts == s.failPutAt {
-			failed = fmt.Errorf("write event %s: %w", w.Event.ID, errTransient)
+			failed, failedAccount = fmt.Errorf("write event %s: %w", w.Event.ID, errTransient), typefn.KeyOf(w.Event)
 			results[i] = typefn.PutResult{Outcome: typefn.OutcomeFailed, Err: failed}
 			continue
 		}
@@ -155,7 +159,7 @@ func (s *memStore) SetFlags(_ context.Context, flags []typefn.Flag) error {
 func (s *memStore) heal() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failPutAt, s.failStates, s.failTransactions, s.failSetFlags = 0, nil, nil, nil
+	s.failPutAt, s.failOnlyAccount, s.failStates, s.failTransactions, s.failSetFlags = 0, false, nil, nil, nil
 }
 
 // stored returns a copy of a stored event.
