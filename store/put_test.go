@@ -157,3 +157,36 @@ func TestPutFailureHoldsBackOnlyLaterEvents(t *testing.T) {
 	}
 	t.Logf("failing account %s: %d of %d events stored, %d accounts held back", victim, stored, len(writes), len(failed))
 }
+
+// TestSetFlagsSkipsMissingTransactions: a flag for a transaction that is not stored does not keep
+// the others in its transaction from being written.
+func TestSetFlagsSkipsMissingTransactions(t *testing.T) {
+	s, _ := newStore(t, nil)
+	var writes []typefn.Write
+	for _, w := range writesOf(t, 60, 4) {
+		if w.Event.Type == event.TypeTransaction {
+			writes = append(writes, w)
+		}
+	}
+	for i, r := range s.Put(t.Context(), writes) {
+		if r.Outcome != typefn.OutcomeStored {
+			t.Fatalf("write %d: outcome %d (%v)", i, r.Outcome, r.Err)
+		}
+	}
+	flags := []typefn.Flag{{Tenant: writes[0].Event.Tenant, ID: "never-stored", BlockedBy: "evt-x"}}
+	for _, w := range writes {
+		flags = append(flags, typefn.Flag{Tenant: w.Event.Tenant, ID: w.Event.ID, BlockedBy: "evt-freeze"})
+	}
+	if err := s.SetFlags(t.Context(), flags); err != nil {
+		t.Fatalf("SetFlags: %v", err)
+	}
+	for _, w := range writes {
+		e, err := s.GetEvent(t.Context(), w.Event.Tenant, w.Event.ID)
+		if err != nil || e.BlockedBy != "evt-freeze" {
+			t.Fatalf("transaction %s: flag %+v (%v), want evt-freeze", w.Event.ID, e, err)
+		}
+	}
+	if _, err := s.GetEvent(t.Context(), writes[0].Event.Tenant, "never-stored"); err == nil {
+		t.Errorf("a flag created the transaction it was meant for")
+	}
+}

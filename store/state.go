@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -107,10 +108,20 @@ func (s *Store) TransactionsSince(ctx context.Context, k typefn.AccountKey, sinc
 	return txns, nil
 }
 
-// SetFlags sets or clears blockedBy on stored transactions, up to 100 per transaction.
+// SetFlags sets or clears blockedBy on stored transactions, up to 100 per transaction. A flag
+// whose transaction is no longer stored (its condition fails) is dropped and the others written.
 func (s *Store) SetFlags(ctx context.Context, flags []typefn.Flag) error {
 	for start := 0; start < len(flags); start += maxTransactActions {
-		batch := flags[start:min(start+maxTransactActions, len(flags))]
+		if err := s.setFlags(ctx, flags[start:min(start+maxTransactActions, len(flags))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setFlags writes up to 100 flags in one transaction, retrying after cancellations.
+func (s *Store) setFlags(ctx context.Context, batch []typefn.Flag) error {
+	for attempt := 1; len(batch) > 0; attempt++ {
 		actions := make([]types.TransactWriteItem, len(batch))
 		for i, f := range batch {
 			u := &types.Update{
@@ -125,9 +136,29 @@ func (s *Store) SetFlags(ctx context.Context, flags []typefn.Flag) error {
 			}
 			actions[i] = types.TransactWriteItem{Update: u}
 		}
-		if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions}); err != nil {
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions})
+		if err == nil {
+			return nil
+		}
+		var canceled *types.TransactionCanceledException
+		if !errors.As(err, &canceled) || attempt >= maxAttempts {
 			return fmt.Errorf("flag %d transactions: %w", len(batch), err)
 		}
+		kept := batch
+		if reasons := canceled.CancellationReasons; len(reasons) == len(batch) {
+			kept = nil
+			for i, reason := range reasons {
+				if aws.ToString(reason.Code) != "ConditionalCheckFailed" {
+					kept = append(kept, batch[i])
+				}
+			}
+		}
+		if len(kept) == len(batch) { // nothing to drop: a transient cancellation
+			if err := s.sleep(ctx, backoff(attempt)); err != nil {
+				return fmt.Errorf("flag %d transactions: %w", len(batch), err)
+			}
+		}
+		batch = kept
 	}
 	return nil
 }
