@@ -142,7 +142,7 @@ func printReport(w io.Writer, r bench.Report) {
 	fmt.Fprintf(w, "sustained: %.0f events/s; the emulator's transactional write ceiling for this item shape: %.0f items/s (ratio %.2f)\n",
 		r.EventsPerSecond, r.CeilingItemsPerS, r.CeilingRatio)
 	fmt.Fprintf(w, "put→persisted latency: p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms\n", r.LatencyMs.P50, r.LatencyMs.P95, r.LatencyMs.P99, r.LatencyMs.Max)
-	if f := r.FlowingLatencyMs; f.N > 0 {
+	if f := r.FlowingLatencyMs; f != nil {
 		fmt.Fprintf(w, "  while the stream flowed (without the last second's events, whose batch waits out the window): p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
 			f.P50, f.P99, f.Max)
 	}

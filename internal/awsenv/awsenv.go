@@ -2,6 +2,13 @@
 // aws-sdk-go-v2/config, whose shared-config, SSO, STS, IMDS and process-credential providers a
 // function never uses but links (about 2.3 MB of each bootstrap).
 //
+// What it does not read, unlike LoadDefaultConfig: shared config and credentials files and
+// profiles, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, AWS_DEFAULTS_MODE, FIPS and dual-stack endpoint
+// settings, AWS_CA_BUNDLE, AWS_SDK_UA_APP_ID, AWS_ACCOUNT_ID, and container credentials
+// (AWS_CONTAINER_CREDENTIALS_*). Lambda's provided.al2023 runtime sets none of them and the
+// template declares none; the clients get the SDK's default retryer and HTTP client, as they do
+// from LoadDefaultConfig when those are not set.
+//
 // Every variable is read with a literal name, so that templatecheck can see which ones.
 package awsenv
 

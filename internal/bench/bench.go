@@ -40,7 +40,7 @@ type Report struct {
 	LatencyMs       Percentiles `json:"putToPersistedMs"`
 	// FlowingLatencyMs leaves out the events put in the last second of sending: the stream ends
 	// there, so their batch waits out the batching window instead of filling up.
-	FlowingLatencyMs  Percentiles            `json:"putToPersistedWhileFlowingMs"`
+	FlowingLatencyMs  *Percentiles           `json:"putToPersistedWhileFlowingMs,omitempty"` // nil when every record was sent within a second
 	DynamoDBRequests  map[string]int         `json:"dynamodbRequests"`
 	DynamoDBPer1000   float64                `json:"dynamodbRequestsPer1000Events"`
 	DynamoDBUnits     map[string]float64     `json:"dynamodbCapacityUnits"` // as DynamoDB reported them, by operation
@@ -255,7 +255,11 @@ func measureStored(ctx context.Context, st *devstack.Stack, want gen.Expected, p
 			}
 		}
 	}
-	rep.LatencyMs, rep.FlowingLatencyMs = percentiles(lat), percentiles(flowing)
+	rep.LatencyMs = percentiles(lat)
+	if len(flowing) > 0 {
+		f := percentiles(flowing)
+		rep.FlowingLatencyMs = &f
+	}
 	if span := last.Sub(start).Seconds(); span > 0 {
 		rep.EventsPerSecond = math.Round(float64(len(lat))/span*10) / 10
 	}
