@@ -27,13 +27,7 @@ import (
 // stream, starts it again on the same data, and checks that every record ends up persisted or
 // quarantined exactly once: nothing lost, nothing applied twice.
 func TestKilledStackResumes(t *testing.T) {
-	if os.Getenv("GEP_SKIP_EMULATORS") == "1" {
-		t.Skip("GEP_SKIP_EMULATORS=1")
-	}
-	bin := filepath.Join(t.TempDir(), "eventctl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build eventctl: %v\n%s", err, out)
-	}
+	bin := buildEventctl(t)
 	data := t.TempDir()
 	records := gen.Generate(gen.Options{Events: 1500, Seed: 11})
 	want := gen.Expect(records)
@@ -83,6 +77,20 @@ func TestKilledStackResumes(t *testing.T) {
 }
 
 // startUp starts `eventctl local up` on data with small batches, so that it takes a while.
+// buildEventctl builds this command into a temporary directory for a test that runs it as a user
+// would; it skips the test when GEP_SKIP_EMULATORS=1, as every such test needs the emulators.
+func buildEventctl(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("GEP_SKIP_EMULATORS") == "1" {
+		t.Skip("GEP_SKIP_EMULATORS=1")
+	}
+	bin := filepath.Join(t.TempDir(), "eventctl")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build eventctl: %v\n%s", err, out)
+	}
+	return bin
+}
+
 func startUp(t *testing.T, bin, data string, extra ...string) *exec.Cmd {
 	args := append([]string{"local", "up", "--data-dir", data}, extra...)
 	cmd := exec.Command(bin, args...)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -20,13 +19,7 @@ import (
 // TestSendThenQuery runs the user's path on the local stack: `local up`, `send --generate`, then
 // `query` with one tenant's key, and checks the counts against what the stream must leave.
 func TestSendThenQuery(t *testing.T) {
-	if os.Getenv("GEP_SKIP_EMULATORS") == "1" {
-		t.Skip("GEP_SKIP_EMULATORS=1")
-	}
-	bin := filepath.Join(t.TempDir(), "eventctl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build eventctl: %v\n%s", err, out)
-	}
+	bin := buildEventctl(t)
 	data := t.TempDir()
 	up := startUp(t, bin, data, "--fresh")
 	st := waitState(t, data)
