@@ -72,8 +72,12 @@ func (s *Store) Put(ctx context.Context, writes []typefn.Write) []typefn.PutResu
 	for i := range writes {
 		item, err := s.eventItem(&writes[i], storedAt)
 		if err != nil {
-			// Cannot happen for a validated event; treat as a failure so it is retried, not lost.
-			return failAll(results, indexes(len(writes)), fmt.Errorf("encode event %s: %w", writes[i].Event.ID, err))
+			// Cannot happen for a validated event; every write fails, so all are retried, not lost.
+			err = fmt.Errorf("encode event %s: %w", writes[i].Event.ID, err)
+			for j := range results {
+				results[j].Err = err
+			}
+			return results
 		}
 		items[i], sizes[i] = item, itemSize(item)
 	}
@@ -366,15 +370,6 @@ func failAll(results []typefn.PutResult, indexes []int, err error) []typefn.PutR
 		}
 	}
 	return results
-}
-
-// indexes returns 0, 1, …, n-1.
-func indexes(n int) []int {
-	all := make([]int, n)
-	for i := range all {
-		all[i] = i
-	}
-	return all
 }
 
 // backoff is the wait before attempt+1: exponential from 25 ms, capped at 1 s.
