@@ -47,42 +47,42 @@ type batchState struct {
 	records  []Record
 	accounts []string // tenant and account of each decoded record; "" when it did not decode
 	failed   []bool
-	firstBad map[string]int // ordering key → index of its earliest failed record
+	// The index of the earliest failed record, by partition key and by tenant and account.
+	firstBadKey, firstBadAccount map[string]int
 }
 
-// keys returns the ordering keys of record i.
-func (b *batchState) keys(i int) []string {
-	keys := []string{"pk\x00" + b.records[i].PartitionKey}
-	if a := b.accounts[i]; a != "" {
-		keys = append(keys, "account\x00"+a)
-	}
-	return keys
+func newBatchState(records []Record) *batchState {
+	return &batchState{records: records, accounts: make([]string, len(records)), failed: make([]bool, len(records)),
+		firstBadKey: map[string]int{}, firstBadAccount: map[string]int{}}
 }
 
 func (b *batchState) fail(i int) {
 	b.failed[i] = true
-	for _, k := range b.keys(i) {
-		if at, ok := b.firstBad[k]; !ok || i < at {
-			b.firstBad[k] = i
+	earliest := func(m map[string]int, k string) {
+		if at, ok := m[k]; !ok || i < at {
+			m[k] = i
 		}
+	}
+	earliest(b.firstBadKey, b.records[i].PartitionKey)
+	if a := b.accounts[i]; a != "" {
+		earliest(b.firstBadAccount, a)
 	}
 }
 
 // blocked reports whether an earlier record of i's account failed.
 func (b *batchState) blocked(i int) bool {
-	for _, k := range b.keys(i) {
-		if at, ok := b.firstBad[k]; ok && at < i {
-			return true
-		}
+	if at, ok := b.firstBadKey[b.records[i].PartitionKey]; ok && at < i {
+		return true
 	}
-	return false
+	at, ok := b.firstBadAccount[b.accounts[i]]
+	return ok && at < i && b.accounts[i] != ""
 }
 
 // Route handles a batch of records of one shard, in stream order. It never fails as a whole:
 // records that can never succeed are quarantined, and records that failed for a transient reason,
 // or follow such a record of the same account, are listed in Result.Failed.
 func (r *Router) Route(ctx context.Context, records []Record) Result {
-	st := &batchState{records: records, accounts: make([]string, len(records)), failed: make([]bool, len(records)), firstBad: map[string]int{}}
+	st := newBatchState(records)
 	res := Result{Done: map[event.Type]int{}}
 	groups := map[event.Type][]int{}
 	var bad []Quarantined
