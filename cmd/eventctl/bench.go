@@ -28,10 +28,11 @@ func benchCommand() *cobra.Command {
 		Long: `bench starts a fresh local stack, measures the DynamoDB emulator's own transactional write
 ceiling for the pipeline's item shape, then sends a generated stream at --rate (or as fast as it
 goes) and reports:
-  sustained events/s and its ratio to that ceiling; put→persisted latency p50/p95/p99;
+  sustained events/s and its ratio to that ceiling; put→persisted latency p50/p95/p99, over the
+  whole run and while the stream flows (without the last second, whose batch waits out the window);
   DynamoDB requests and Lambda invocations per 1,000 valid events (counted by an SDK middleware
   and by the local Invoke API); router and type function durations; init durations (rie runtime)
-  and stripped bootstrap sizes.
+  and stripped bootstrap sizes; $ per million events at AWS list prices next to the prototype's.
 A table for people on stdout; --json writes the whole report for machines.`,
 		Example: `  eventctl bench
   eventctl bench --events 20000 --rate 1000 --json bench.json
