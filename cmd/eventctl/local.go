@@ -41,8 +41,9 @@ your credentials) for Kinesis and DynamoDB, and runs the functions here.`,
 			if err != nil {
 				return err
 			}
-			if dataDir == "" {
-				dataDir = devstack.DefaultDataDir(root)
+			custom := dataDir != "" || os.Getenv(envDataDir) != ""
+			if dataDir, err = resolveDataDir(dataDir); err != nil {
+				return err
 			}
 			if apiKeys == "" {
 				apiKeys = filepath.Join(root, "api-keys.local.json")
@@ -88,6 +89,9 @@ your credentials) for Kinesis and DynamoDB, and runs the functions here.`,
 			for _, k := range names {
 				fmt.Fprintf(out, "  export %s=%s\n", k, env[k])
 			}
+			if custom { // so that send, query and redrive find this stack
+				fmt.Fprintf(out, "  export %s=%s\n", envDataDir, dataDir)
+			}
 			fmt.Fprintf(out, "\nFunction logs: eventctl logs -f   (files in %s)\nCtrl-C stops the stack.\n", st.LogDir)
 			err = st.Run(cmd.Context())
 			fmt.Fprintln(out, "\nStopping the local stack.")
@@ -95,7 +99,7 @@ your credentials) for Kinesis and DynamoDB, and runs the functions here.`,
 		},
 	}
 	cmd.Flags().StringVar(&runtime, "runtime", devstack.RuntimeInproc, "where functions run: inproc (in this process) or rie (each bootstrap under the Lambda runtime interface emulator)")
-	cmd.Flags().StringVar(&dataDir, "data-dir", "", "where the emulators keep their data and the mapping its checkpoints (default .cache/devstack/data)")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "where the emulators keep their data and the mapping its checkpoints (default $GEP_DATA_DIR, else .cache/devstack/data); other commands find the stack with the same --data-dir")
 	cmd.Flags().BoolVar(&fresh, "fresh", false, "delete --data-dir first: start with an empty stream and table")
 	cmd.Flags().StringVar(&endpoint, "endpoint", "", "use this endpoint (LocalStack, AWS) for Kinesis and DynamoDB instead of starting emulators")
 	cmd.Flags().IntVar(&kinesisPort, "kinesis-port", 0, "loopback port of the Kinesis emulator (default: a free one)")

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,8 +16,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/go-event-processor/go-event-processor/internal/devstack"
-	"github.com/go-event-processor/go-event-processor/internal/emulators"
 	"github.com/go-event-processor/go-event-processor/query"
 	"github.com/go-event-processor/go-event-processor/store"
 )
@@ -57,7 +56,7 @@ func (c *queryClient) get(cmd *cobra.Command, path string, params url.Values, in
 }
 
 func queryCommand() *cobra.Command {
-	var api, key, output string
+	var api, key, output, stackDir string
 	cmd := &cobra.Command{
 		Use:   "query",
 		Short: "Read events, accounts and quarantined records through the query API",
@@ -75,6 +74,7 @@ Output: a table for people, or -o json | ndjson | csv for export.`,
   eventctl query quarantine --key local-bank-a-key --from 2026-11-25T00:00:00Z`,
 	}
 	cmd.PersistentFlags().StringVar(&api, "api", "", "base URL of the query API (default: the running local stack's)")
+	addDataDirFlag(cmd, &stackDir)
 	cmd.PersistentFlags().StringVar(&key, "key", "", "API key (default $GEP_API_KEY)")
 	cmd.PersistentFlags().StringVarP(&output, "output", "o", "table", "table, json, ndjson or csv")
 	client := func() (*queryClient, error) {
@@ -90,13 +90,12 @@ Output: a table for people, or -o json | ndjson | csv for export.`,
 			return nil, fmt.Errorf("an API key is required: --key or GEP_API_KEY (the local stack's keys are in api-keys.local.json)")
 		}
 		if api == "" {
-			root, err := emulators.ToolsDir()
+			st, err := runningStack(stackDir)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%w; or give --api", err)
 			}
-			st, err := devstack.ReadState(devstack.DefaultDataDir(root))
-			if err != nil || len(st.APIEndpoints) == 0 {
-				return nil, fmt.Errorf("no running local stack found: start `eventctl local up`, or give --api")
+			if len(st.APIEndpoints) == 0 {
+				return nil, errors.New("the running local stack serves no query API: give --api")
 			}
 			for _, u := range st.APIEndpoints {
 				api = u

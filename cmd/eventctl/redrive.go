@@ -16,7 +16,7 @@ import (
 )
 
 func redriveCommand() *cobra.Command {
-	var stream, table string
+	var stream, table, stackDir string
 	var since time.Duration
 	var force, onlyQuarantine, onlyFailures bool
 	cmd := &cobra.Command{
@@ -38,13 +38,9 @@ Sending a record twice is harmless: the pipeline stores an event once.`,
   eventctl redrive --onfailure`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			root, err := emulators.ToolsDir()
+			st, err := runningStack(stackDir)
 			if err != nil {
 				return err
-			}
-			st, err := devstack.ReadState(devstack.DefaultDataDir(root))
-			if err != nil {
-				return fmt.Errorf("%w: start `eventctl local up` first", err)
 			}
 			k := emulators.KinesisClient(st.KinesisEndpoint)
 			db := emulators.DynamoDBClient(st.DynamoDBEndpoint)
@@ -81,6 +77,7 @@ Sending a record twice is harmless: the pipeline stores an event once.`,
 		},
 	}
 	cmd.Flags().StringVar(&stream, "stream", "EventStream", "the stream to send to")
+	addDataDirFlag(cmd, &stackDir)
 	cmd.Flags().StringVar(&table, "table", "EventsTable", "the table holding the quarantine")
 	cmd.Flags().DurationVar(&since, "since", 24*time.Hour, "redrive records quarantined this long ago at most")
 	cmd.Flags().BoolVar(&force, "force", false, "send quarantined records even if they still fail (the pipeline quarantines them again)")

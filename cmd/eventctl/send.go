@@ -20,13 +20,12 @@ import (
 	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/gen"
 	"github.com/go-event-processor/go-event-processor/internal/demo"
-	"github.com/go-event-processor/go-event-processor/internal/devstack"
 	"github.com/go-event-processor/go-event-processor/internal/emulators"
 	"github.com/go-event-processor/go-event-processor/producer"
 )
 
 func sendCommand() *cobra.Command {
-	var stream string
+	var stream, stackDir string
 	var generate, rate int
 	var g gen.Options
 	cmd := &cobra.Command{
@@ -72,7 +71,7 @@ AWS configuration it sends wherever the SDK points.`,
 				}
 				records = append(records, recs...)
 			}
-			client, err := kinesisClient(ctx)
+			client, err := kinesisClient(ctx, stackDir)
 			if err != nil {
 				return err
 			}
@@ -129,6 +128,7 @@ AWS configuration it sends wherever the SDK points.`,
 		},
 	}
 	cmd.Flags().StringVar(&stream, "stream", "EventStream", "stream name or ARN")
+	addDataDirFlag(cmd, &stackDir)
 	cmd.Flags().IntVar(&generate, "generate", 0, "send N generated records")
 	cmd.Flags().IntVar(&rate, "rate", 0, "records per second at most (0: as fast as the stream takes them)")
 	cmd.Flags().IntVar(&g.Accounts, "accounts", 0, "accounts in the generated stream (default N/8)")
@@ -149,13 +149,12 @@ func merge(total *producer.Result, r producer.Result, offset int) {
 	}
 }
 
-// kinesisClient reaches the running local stack, unless the SDK's configuration names an endpoint.
-func kinesisClient(ctx context.Context) (*kinesis.Client, error) {
+// kinesisClient reaches the running local stack (its data in stackDir, a --data-dir value),
+// unless the SDK's configuration names an endpoint.
+func kinesisClient(ctx context.Context, stackDir string) (*kinesis.Client, error) {
 	if os.Getenv("AWS_ENDPOINT_URL_KINESIS") == "" && os.Getenv("AWS_ENDPOINT_URL") == "" {
-		if root, err := emulators.ToolsDir(); err == nil {
-			if st, err := devstack.ReadState(devstack.DefaultDataDir(root)); err == nil {
-				return emulators.KinesisClient(st.KinesisEndpoint), nil
-			}
+		if st, err := runningStack(stackDir); err == nil {
+			return emulators.KinesisClient(st.KinesisEndpoint), nil
 		}
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
