@@ -204,11 +204,11 @@ func (s *Stack) startEmulators(ctx context.Context) error {
 			dir := filepath.Join(s.opts.DataDir, name)
 			return dir, os.MkdirAll(dir, 0o755)
 		}
-		kdir, err := data("kinesis")
+		kdir, err := data(kinesisDataDir)
 		if err != nil {
 			return err
 		}
-		ddir, err := data("dynamodb")
+		ddir, err := data(dynamoDBDataDir)
 		if err != nil {
 			return err
 		}

@@ -96,6 +96,23 @@ func ReadState(dir string) (State, error) {
 	return st, json.Unmarshal(b, &st)
 }
 
+// ClearData removes what a stack keeps in its data directory — the emulators' data and the state
+// file — and nothing else there, so that a mistaken directory loses no one else's files.
+func ClearData(dir string) error {
+	for _, name := range []string{kinesisDataDir, dynamoDBDataDir, filepath.Base(statePath(dir))} {
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("clear the local stack's data in %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// The emulators' subdirectories of a data directory.
+const (
+	kinesisDataDir  = "kinesis"
+	dynamoDBDataDir = "dynamodb"
+)
+
 // DefaultDataDir is where `local up` keeps its data unless told otherwise.
 func DefaultDataDir(root string) string { return filepath.Join(root, ".cache", "devstack", "data") }
 
