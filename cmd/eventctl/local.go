@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -41,9 +40,12 @@ your credentials) for Kinesis and DynamoDB, and runs the functions here.`,
 			if err != nil {
 				return err
 			}
-			custom := dataDir != "" || os.Getenv(envDataDir) != ""
-			if dataDir, err = resolveDataDir(dataDir); err != nil {
+			dataDir, custom, err := resolveDataDir(dataDir)
+			if err != nil {
 				return err
+			}
+			if prev, err := devstack.ReadState(dataDir); err == nil && processAlive(prev.PID) {
+				return fmt.Errorf("a local stack (pid %d) is already running on %s: stop it first, or give another --data-dir", prev.PID, dataDir)
 			}
 			if apiKeys == "" {
 				apiKeys = filepath.Join(root, "api-keys.local.json")
@@ -90,7 +92,7 @@ your credentials) for Kinesis and DynamoDB, and runs the functions here.`,
 				fmt.Fprintf(out, "  export %s=%s\n", k, env[k])
 			}
 			if custom { // so that send, query and redrive find this stack
-				fmt.Fprintf(out, "  export %s=%s\n", envDataDir, dataDir)
+				fmt.Fprintf(out, "  export %s=%s\n", envDataDir, shellQuote(dataDir))
 			}
 			fmt.Fprintf(out, "\nFunction logs: eventctl logs -f   (files in %s)\nCtrl-C stops the stack.\n", st.LogDir)
 			err = st.Run(cmd.Context())

@@ -90,7 +90,7 @@ Output: a table for people, or -o json | ndjson | csv for export.`,
 			return nil, fmt.Errorf("an API key is required: --key or GEP_API_KEY (the local stack's keys are in api-keys.local.json)")
 		}
 		if api == "" {
-			st, err := runningStack(stackDir)
+			st, _, err := runningStack(stackDir)
 			if err != nil {
 				return nil, fmt.Errorf("%w; or give --api", err)
 			}

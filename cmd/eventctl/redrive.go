@@ -38,7 +38,7 @@ Sending a record twice is harmless: the pipeline stores an event once.`,
   eventctl redrive --onfailure`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := runningStack(stackDir)
+			st, _, err := runningStack(stackDir)
 			if err != nil {
 				return err
 			}

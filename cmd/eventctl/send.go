@@ -150,11 +150,17 @@ func merge(total *producer.Result, r producer.Result, offset int) {
 }
 
 // kinesisClient reaches the running local stack (its data in stackDir, a --data-dir value),
-// unless the SDK's configuration names an endpoint.
+// unless the SDK's configuration names an endpoint. Without a stack it falls back to the SDK's
+// configuration (AWS) only when no data directory was named: a named one that holds no running
+// stack is an error, never a reason to send development events elsewhere.
 func kinesisClient(ctx context.Context, stackDir string) (*kinesis.Client, error) {
 	if os.Getenv("AWS_ENDPOINT_URL_KINESIS") == "" && os.Getenv("AWS_ENDPOINT_URL") == "" {
-		if st, err := runningStack(stackDir); err == nil {
+		st, named, err := runningStack(stackDir)
+		if err == nil {
 			return emulators.KinesisClient(st.KinesisEndpoint), nil
+		}
+		if named {
+			return nil, err
 		}
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
