@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -188,5 +189,52 @@ func TestSetFlagsSkipsMissingTransactions(t *testing.T) {
 	}
 	if _, err := s.GetEvent(t.Context(), writes[0].Event.Tenant, "never-stored"); err == nil {
 		t.Errorf("a flag created the transaction it was meant for")
+	}
+}
+
+// noReasons hides the cancellation reasons of cancelled transactions, as some emulators do.
+type noReasons struct{ store.API }
+
+func (n noReasons) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	out, err := n.API.TransactWriteItems(ctx, in, opts...)
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		return nil, &types.TransactionCanceledException{Message: canceled.Message}
+	}
+	return out, err
+}
+
+// TestSetFlagsWithoutReasons: without per-flag reasons, the batch is halved until the flag of the
+// missing transaction is alone; every other flag is written.
+func TestSetFlagsWithoutReasons(t *testing.T) {
+	s, _ := newStore(t, func(api store.API) store.API { return noReasons{api} })
+	var writes []typefn.Write
+	for _, w := range writesOf(t, 60, 4) {
+		if w.Event.Type == event.TypeTransaction {
+			writes = append(writes, w)
+		}
+	}
+	for i, r := range s.Put(t.Context(), writes) {
+		if r.Outcome != typefn.OutcomeStored {
+			t.Fatalf("write %d: outcome %d (%v)", i, r.Outcome, r.Err)
+		}
+	}
+	var flags []typefn.Flag
+	for i, w := range writes {
+		if i == len(writes)/2 {
+			flags = append(flags, typefn.Flag{Tenant: w.Event.Tenant, ID: "never-stored", BlockedBy: "evt-x"})
+		}
+		flags = append(flags, typefn.Flag{Tenant: w.Event.Tenant, ID: w.Event.ID, BlockedBy: "evt-freeze"})
+	}
+	start := time.Now()
+	err := s.SetFlags(t.Context(), flags)
+	t.Logf("%d flags, one for a missing transaction, in %s", len(flags), time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		t.Errorf("SetFlags: %v", err)
+	}
+	for _, w := range writes {
+		if e, err := s.GetEvent(t.Context(), w.Event.Tenant, w.Event.ID); err != nil || e.BlockedBy != "evt-freeze" {
+			t.Fatalf("transaction %s: flag %+v (%v), want evt-freeze", w.Event.ID, e, err)
+		}
 	}
 }

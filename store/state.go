@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -119,9 +121,12 @@ func (s *Store) SetFlags(ctx context.Context, flags []typefn.Flag) error {
 	return nil
 }
 
-// setFlags writes up to 100 flags in one transaction, retrying after cancellations.
+// setFlags writes up to 100 flags in one transaction. After a cancellation it drops the flags
+// whose transaction is gone (ConditionalCheckFailed) and, when some reason was transient, waits
+// before trying the rest again; only those waits count as attempts. A cancellation without
+// per-flag reasons halves the batch, until a flag alone is checked against the table.
 func (s *Store) setFlags(ctx context.Context, batch []typefn.Flag) error {
-	for attempt := 1; len(batch) > 0; attempt++ {
+	for attempt := 1; len(batch) > 0; {
 		actions := make([]types.TransactWriteItem, len(batch))
 		for i, f := range batch {
 			u := &types.Update{
@@ -141,22 +146,42 @@ func (s *Store) setFlags(ctx context.Context, batch []typefn.Flag) error {
 			return nil
 		}
 		var canceled *types.TransactionCanceledException
-		if !errors.As(err, &canceled) || attempt >= maxAttempts {
+		if !errors.As(err, &canceled) {
 			return fmt.Errorf("flag %d transactions: %w", len(batch), err)
 		}
-		kept := batch
-		if reasons := canceled.CancellationReasons; len(reasons) == len(batch) {
-			kept = nil
+		reasons := canceled.CancellationReasons
+		if len(reasons) != len(batch) && len(batch) > 1 {
+			half := len(batch) / 2
+			return errors.Join(s.setFlags(ctx, batch[:half]), s.setFlags(ctx, batch[half:]))
+		}
+		if len(reasons) != len(batch) { // one flag, no reason: is its transaction still there?
+			out, gerr := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table),
+				Key: key(eventPK(batch[0].Tenant, batch[0].ID), skEvent), ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String("pk")})
+			if gerr == nil && out.Item == nil {
+				return nil
+			}
+		}
+		kept, codes := batch, []string{"no reason given"}
+		if len(reasons) == len(batch) {
+			kept, codes = nil, nil
 			for i, reason := range reasons {
-				if aws.ToString(reason.Code) != "ConditionalCheckFailed" {
+				switch code := aws.ToString(reason.Code); code {
+				case "ConditionalCheckFailed":
+				case "", "None":
 					kept = append(kept, batch[i])
+				default:
+					kept, codes = append(kept, batch[i]), append(codes, code)
 				}
 			}
 		}
-		if len(kept) == len(batch) { // nothing to drop: a transient cancellation
-			if err := s.sleep(ctx, backoff(attempt)); err != nil {
-				return fmt.Errorf("flag %d transactions: %w", len(batch), err)
+		if len(codes) > 0 { // something transient: wait, and count the attempt
+			if attempt >= maxAttempts {
+				return fmt.Errorf("flag %d transactions: canceled (%s) after %d attempts: %w", len(kept), strings.Join(slices.Compact(slices.Sorted(slices.Values(codes))), ", "), attempt, err)
 			}
+			if err := s.sleep(ctx, backoff(attempt)); err != nil {
+				return fmt.Errorf("flag %d transactions: %w", len(kept), err)
+			}
+			attempt++
 		}
 		batch = kept
 	}
