@@ -74,8 +74,8 @@ func (b *batchState) blocked(i int) bool {
 	if at, ok := b.firstBadKey[b.records[i].PartitionKey]; ok && at < i {
 		return true
 	}
-	at, ok := b.firstBadAccount[b.accounts[i]]
-	return ok && at < i && b.accounts[i] != ""
+	at, ok := b.firstBadAccount[b.accounts[i]] // never holds "": fail skips records that did not decode
+	return ok && at < i
 }
 
 // Route handles a batch of records of one shard, in stream order. It never fails as a whole:

@@ -11,7 +11,8 @@ import (
 
 // TestPlanLanes checks the plan's invariants on generated batches with few and many accounts and
 // with items large enough for the byte limit to bind: every write in exactly one chunk, chunks
-// within DynamoDB's limits, lanes sharing no account, each account's writes in order.
+// within DynamoDB's limits, lanes sharing no account, a lane of several chunks holding one
+// account only, each account's writes in order.
 func TestPlanLanes(t *testing.T) {
 	for _, tc := range []struct {
 		events, accounts, itemBytes int
@@ -36,6 +37,17 @@ func TestPlanLanes(t *testing.T) {
 		last := map[typefn.AccountKey]int{}
 		chunks := 0
 		for l, lane := range lanes {
+			if len(lane) > 1 { // a spanning account's lane: no other account in it
+				accounts := map[typefn.AccountKey]bool{}
+				for _, chunk := range lane {
+					for _, i := range chunk {
+						accounts[typefn.KeyOf(writes[i].Event)] = true
+					}
+				}
+				if len(accounts) != 1 {
+					t.Fatalf("%+v: lane %d of %d chunks holds %d accounts", tc, l, len(lane), len(accounts))
+				}
+			}
 			for _, chunk := range lane {
 				chunks++
 				actions, bytes, updates := 0, 0, map[typefn.AccountKey]bool{}

@@ -107,7 +107,7 @@ const MaxConcurrentTransactions = 4
 // while the chunks of one lane must be written in order. Each account's writes stay together and
 // in order: an account that fits one transaction goes into the first chunk with room for it (or
 // a new one); an account with more writes than a transaction takes gets a lane of its own, of
-// consecutive chunks.
+// consecutive chunks, which no other account joins.
 func planLanes(writes []typefn.Write, sizes []int) [][][]int {
 	var order []typefn.AccountKey
 	groups := map[typefn.AccountKey][]int{}
@@ -142,6 +142,7 @@ type plannedChunk struct {
 	lane           int
 	writes         []int
 	actions, bytes int
+	spanning       bool // of a lane of several chunks: other accounts stay out, so its failure holds back no one else
 }
 
 // open starts a chunk in lane.
@@ -162,7 +163,7 @@ func (p *planner) addAccount(group []int) {
 	}
 	if actions <= maxTransactActions && bytes <= maxTransactBytes {
 		for _, c := range p.chunks {
-			if c.actions+actions <= maxTransactActions && c.bytes+bytes <= maxTransactBytes {
+			if !c.spanning && c.actions+actions <= maxTransactActions && c.bytes+bytes <= maxTransactBytes {
 				c.writes, c.actions, c.bytes = append(c.writes, group...), c.actions+actions, c.bytes+bytes
 				return
 			}
@@ -174,6 +175,7 @@ func (p *planner) addAccount(group []int) {
 	}
 	c := p.open(p.lanes)
 	p.lanes++
+	c.spanning = true
 	updated := false // c holds the account's Update
 	for _, i := range group {
 		change := p.writes[i].Change != nil
@@ -183,6 +185,7 @@ func (p *planner) addAccount(group []int) {
 		}
 		if len(c.writes) > 0 && (c.actions+need > maxTransactActions || c.bytes+p.sizes[i] > maxTransactBytes) {
 			c, updated, need = p.open(c.lane), false, 1
+			c.spanning = true
 			if change {
 				need++
 			}
@@ -211,13 +214,13 @@ func (s *Store) putChunk(ctx context.Context, writes []typefn.Write, items []map
 			results[i].Outcome = typefn.OutcomeConflict
 		}
 	}
-	// storedAt is when the transaction is sent, not when Put began: the chunk may have waited
-	// for its lane, for a slot, or for the id look-up.
-	storedAt := &types.AttributeValueMemberS{Value: s.now().UTC().Format(time.RFC3339Nano)}
-	for _, i := range pending {
-		items[i]["storedAt"] = storedAt
-	}
 	for attempt := 1; len(pending) > 0; attempt++ {
+		// storedAt is when the transaction is sent, not when Put began: the chunk may have
+		// waited for its lane, for a slot, for the id look-up or for a backoff.
+		storedAt := &types.AttributeValueMemberS{Value: s.now().UTC().Format(time.RFC3339Nano)}
+		for _, i := range pending {
+			items[i]["storedAt"] = storedAt
+		}
 		actions, owners := s.transaction(writes, items, pending)
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions})
 		if err == nil {

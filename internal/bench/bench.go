@@ -212,7 +212,7 @@ func waitCaughtUp(ctx context.Context, st *devstack.Stack, timeout time.Duration
 }
 
 // measureStored reads every persisted event back and derives throughput and latency from its
-// storedAt (taken when its write was prepared, in the same process clock as the puts).
+// storedAt (taken just before its transaction was sent, in the same process clock as the puts).
 func measureStored(ctx context.Context, st *devstack.Stack, want gen.Expected, putAt map[string]time.Time, start time.Time, rep *Report) error {
 	s := store.New(st.DynamoDB, *st.Resources.Tables[0].TableName)
 	tenants := map[string]bool{}
