@@ -102,7 +102,7 @@ your credentials) for Kinesis and DynamoDB, and runs the functions here.`,
 	}
 	cmd.Flags().StringVar(&runtime, "runtime", devstack.RuntimeInproc, "where functions run: inproc (in this process) or rie (each bootstrap under the Lambda runtime interface emulator)")
 	cmd.Flags().StringVar(&dataDir, "data-dir", "", "where the emulators keep their data and the mapping its checkpoints (default $GEP_DATA_DIR, else .cache/devstack/data); other commands find the stack with the same --data-dir")
-	cmd.Flags().BoolVar(&fresh, "fresh", false, "clear the stack's data in --data-dir first (its emulators' data and state file, nothing else): start with an empty stream and table")
+	cmd.Flags().BoolVar(&fresh, "fresh", false, "clear the stack's data in --data-dir first (its emulators' data and state file, nothing else): start with an empty stream and table (with --endpoint, what is there stays)")
 	cmd.Flags().StringVar(&endpoint, "endpoint", "", "use this endpoint (LocalStack, AWS) for Kinesis and DynamoDB instead of starting emulators")
 	cmd.Flags().IntVar(&kinesisPort, "kinesis-port", 0, "loopback port of the Kinesis emulator (default: a free one)")
 	cmd.Flags().IntVar(&dynamoPort, "dynamodb-port", 0, "loopback port of DynamoDB Local (default: a free one)")
