@@ -73,3 +73,43 @@ func procStat(pid int) (state byte, session int, ok bool) {
 	}
 	return f[0][0], session, true
 }
+
+// listensOn reports whether process pid holds a listening TCP socket on the loopback port: a
+// port that merely accepts connections may belong to another process that took it between
+// pickPorts and the emulator's bind.
+func listensOn(pid, port int) (bool, error) {
+	inodes := map[string]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			return false, err
+		}
+		for _, line := range bytes.Split(b, []byte("\n"))[1:] {
+			f := bytes.Fields(line)
+			if len(f) < 10 || string(f[3]) != "0A" { // 0A: LISTEN
+				continue
+			}
+			_, hexPort, ok := bytes.Cut(f[1], []byte(":"))
+			if p, err := strconv.ParseUint(string(hexPort), 16, 16); ok && err == nil && int(p) == port {
+				inodes["socket:["+string(f[9])+"]"] = true
+			}
+		}
+	}
+	if len(inodes) == 0 {
+		return false, nil
+	}
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	fds, err := os.ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	for _, fd := range fds {
+		if target, err := os.Readlink(dir + "/" + fd.Name()); err == nil && inodes[target] {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -3,6 +3,7 @@
 package rie
 
 import (
+	"errors"
 	"os/exec"
 	"syscall"
 )
@@ -15,3 +16,5 @@ func setProcAttr(*exec.Cmd) {}
 func signalGroup(int, syscall.Signal) error { return nil }
 
 func signalSession(int, syscall.Signal) (int, error) { return 0, nil }
+
+func listensOn(int, int) (bool, error) { return false, errors.ErrUnsupported }

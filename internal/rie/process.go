@@ -11,8 +11,10 @@ import (
 	"time"
 )
 
-// awaitReady waits until both the invoke endpoint and the Runtime API accept connections, the
-// emulator exits, startTimeout passes or ctx ends.
+// awaitReady waits until the emulator itself listens on both the invoke endpoint and the Runtime
+// API and they accept connections, the emulator exits, startTimeout passes or ctx ends. Whose
+// socket it is matters: another process may take a port between pickPorts and the emulator's
+// bind, and the emulator then dies while the port still answers.
 func (r *Runtime) awaitReady(ctx context.Context, apiPort int) error {
 	begin := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
@@ -20,7 +22,13 @@ func (r *Runtime) awaitReady(ctx context.Context, apiPort int) error {
 	tick := time.NewTicker(probeInterval)
 	defer tick.Stop()
 	for {
-		err := dial(ctx, r.port)
+		err := r.owns(r.port)
+		if err == nil {
+			err = r.owns(apiPort)
+		}
+		if err == nil {
+			err = dial(ctx, r.port)
+		}
 		if err == nil {
 			err = dial(ctx, apiPort)
 		}
@@ -42,6 +50,18 @@ func (r *Runtime) awaitReady(ctx context.Context, apiPort int) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// owns checks that the emulator process listens on a loopback port.
+func (r *Runtime) owns(port int) error {
+	ok, err := listensOn(r.PID(), port)
+	switch {
+	case err != nil:
+		return fmt.Errorf("whose is port %d: %w", port, err)
+	case !ok:
+		return fmt.Errorf("%s does not listen on port %d (yet)", EmulatorName, port)
+	}
+	return nil
 }
 
 // dial checks that a loopback port accepts connections.
