@@ -21,12 +21,24 @@ import (
 	"github.com/go-event-processor/go-event-processor/store"
 )
 
+// fault is what the edge does to one request instead of passing it on.
+type fault int
+
+const (
+	noFault     fault = iota
+	failBefore        // answer 500 without passing the request on
+	failAfter         // pass it on, drop the emulator's answer, answer 500: applied, but the caller cannot know
+	faultsCount       // the number of kinds, for counting
+)
+
 // edgeServer serves Kinesis and DynamoDB on one endpoint, as LocalStack's edge port does: each
-// request goes to the emulator its X-Amz-Target names. It counts the requests by target.
+// request goes to the emulator its X-Amz-Target names. It counts the requests by target, and
+// injects the faults its fault function picks.
 type edgeServer struct {
 	*httptest.Server
-	mu     sync.Mutex
-	counts map[string]int // X-Amz-Target → requests
+	mu       sync.Mutex
+	counts   map[string]int // X-Amz-Target → requests
+	injected [faultsCount]int
 }
 
 // count returns how many requests named target went through.
@@ -36,7 +48,15 @@ func (e *edgeServer) count(target string) int {
 	return e.counts[target]
 }
 
-func edge(t *testing.T, kinesisURL, dynamoURL string) *edgeServer {
+// faults returns how many requests got each fault.
+func (e *edgeServer) faults() [faultsCount]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.injected
+}
+
+// edge starts the edge; pick (nil for none) chooses each request's fault, under the edge's lock.
+func edge(t *testing.T, kinesisURL, dynamoURL string, pick func(target string) fault) *edgeServer {
 	targets := map[string]*url.URL{}
 	for prefix, raw := range map[string]string{"Kinesis_": kinesisURL, "DynamoDB_": dynamoURL} {
 		u, err := url.Parse(raw)
@@ -62,30 +82,42 @@ func edge(t *testing.T, kinesisURL, dynamoURL string) *edgeServer {
 		}
 		e.mu.Lock()
 		e.counts[target]++
+		f := noFault
+		if pick != nil {
+			f = pick(target)
+		}
+		e.injected[f]++
 		e.mu.Unlock()
-		proxy.ServeHTTP(w, r)
+		switch f {
+		case failAfter:
+			proxy.ServeHTTP(httptest.NewRecorder(), r)
+			fallthrough
+		case failBefore:
+			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte(`{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected by the test's edge"}`))
+		default:
+			proxy.ServeHTTP(w, r)
+		}
 	}))
 	t.Cleanup(e.Close)
 	return e
 }
 
-// TestStackOnOneEndpoint runs `eventctl local up --endpoint URL`'s path: the stack creates the
-// template's stream and table behind one endpoint it did not start (LocalStack's edge, here a
-// proxy to the emulators), runs the functions and event source mapping itself, and a mixed stream
-// ends up persisted and quarantined exactly as the rules say.
-func TestStackOnOneEndpoint(t *testing.T) {
-	emu := emutest.Start(t)
-	ep := edge(t, emu.KinesisEndpoint, emu.DynamoDBEndpoint)
-	st, err := devstack.Start(t.Context(), devstack.Options{Root: repositoryRoot(t), Endpoint: ep.URL, Mappings: true, LogDir: t.TempDir()})
+// edgeStack starts the local stack on the edge, as `local up --endpoint` does, with the template
+// parameters given and its event source mappings running; ran yields their end.
+func edgeStack(t *testing.T, ep *edgeServer, params map[string]string) (st *devstack.Stack, ran <-chan error) {
+	st, err := devstack.Start(t.Context(), devstack.Options{Root: repositoryRoot(t), Endpoint: ep.URL, Mappings: true,
+		LogDir: t.TempDir(), Parameters: params})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
-	ran := make(chan error, 1)
-	go func() { ran <- st.Run(ctx) }()
+	done := make(chan error, 1)
+	go func() { done <- st.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		<-ran
+		<-done
 		if err := st.Stop(); err != nil {
 			t.Errorf("stop the stack: %v", err)
 		}
@@ -93,41 +125,55 @@ func TestStackOnOneEndpoint(t *testing.T) {
 	if st.KinesisEndpoint != ep.URL || st.DynamoDBEndpoint != ep.URL {
 		t.Fatalf("stack uses Kinesis %s and DynamoDB %s, want both at %s", st.KinesisEndpoint, st.DynamoDBEndpoint, ep.URL)
 	}
+	return st, done
+}
 
-	// A new stream on every run: the emulators, and so the stack's fixed-name stream and table,
-	// are shared by the package's tests and by repeated runs (-count=2).
-	records := gen.Generate(gen.Options{Events: 400, Seed: uint64(time.Now().UnixNano())})
-	want := gen.Expect(records)
+// sendAndDrain puts a generated stream and waits (bounded) until the stack has checkpointed all
+// of it. It returns what the stream must leave and this run's sequence numbers: the emulators,
+// and so the stack's fixed-name stream and table, are shared by the package's tests and by
+// repeated runs, so each run sends a new stream (a seed of its own unless opts has one).
+func sendAndDrain(t *testing.T, st *devstack.Stack, ran <-chan error, opts gen.Options, limit time.Duration) (gen.Expected, map[string]bool) {
+	if opts.Seed == 0 {
+		opts.Seed = uint64(time.Now().UnixNano())
+	}
+	records := gen.Generate(opts)
 	entries := make([]kinesistypes.PutRecordsRequestEntry, len(records))
 	for i, r := range records {
 		entries[i] = kinesistypes.PutRecordsRequestEntry{Data: r.Data, PartitionKey: aws.String(r.PartitionKey)}
 	}
 	stream := st.Resources.Streams[0].Name
-	out, err := st.Kinesis.PutRecords(t.Context(), &kinesis.PutRecordsInput{StreamName: aws.String(stream), Records: entries})
-	if err != nil {
-		t.Fatalf("put %d records on %s through the edge: %v", len(records), stream, err)
-	}
-	if n := aws.ToInt32(out.FailedRecordCount); n > 0 {
-		t.Fatalf("put %d records on %s through the edge: %d refused", len(records), stream, n)
-	}
-	// This run's sequence numbers, to tell its quarantined records from an earlier run's.
 	ours := map[string]bool{}
-	for _, r := range out.Records {
-		ours[aws.ToString(r.SequenceNumber)] = true
+	for start := 0; start < len(entries); start += 500 { // PutRecords takes 500 at most
+		batch := entries[start:min(start+500, len(entries))]
+		out, err := st.Kinesis.PutRecords(t.Context(), &kinesis.PutRecordsInput{StreamName: aws.String(stream), Records: batch})
+		if err != nil {
+			t.Fatalf("put %d records on %s: %v", len(batch), stream, err)
+		}
+		if n := aws.ToInt32(out.FailedRecordCount); n > 0 {
+			t.Fatalf("put %d records on %s: %d refused", len(batch), stream, n)
+		}
+		for _, r := range out.Records {
+			ours[aws.ToString(r.SequenceNumber)] = true
+		}
 	}
-	deadline := time.After(90 * time.Second)
+	deadline := time.After(limit)
 	for caughtUp := false; !caughtUp; {
 		select {
 		case err := <-ran:
 			t.Fatalf("the event source mappings stopped: %v", err)
 		case <-deadline:
-			t.Fatal("the stack had not checkpointed every record after 90 s")
+			t.Fatalf("the stack had not checkpointed every record after %s", limit)
 		case <-time.After(100 * time.Millisecond):
 			caughtUp, _ = st.CaughtUp(t.Context())
 		}
 	}
+	return gen.Expect(records), ours
+}
 
-	s := store.New(st.DynamoDB, *st.Resources.Tables[0].TableName)
+// checkStored checks that every event the stream must leave is stored, and that exactly its
+// records that can never succeed are quarantined.
+func checkStored(t *testing.T, s *store.Store, want gen.Expected, ours map[string]bool) {
+	t.Helper()
 	for _, e := range want.Stored {
 		got, err := s.GetEvent(t.Context(), e.Tenant, e.ID)
 		if err != nil || got.Type != string(e.Type) {
@@ -147,6 +193,18 @@ func TestStackOnOneEndpoint(t *testing.T) {
 	if quarantined != want.QuarantinedTotal() {
 		t.Errorf("%d records quarantined, want %d", quarantined, want.QuarantinedTotal())
 	}
+}
+
+// TestStackOnOneEndpoint runs `eventctl local up --endpoint URL`'s path: the stack creates the
+// template's stream and table behind one endpoint it did not start (LocalStack's edge, here a
+// proxy to the emulators), runs the functions and event source mapping itself, and a mixed stream
+// ends up persisted and quarantined exactly as the rules say.
+func TestStackOnOneEndpoint(t *testing.T) {
+	emu := emutest.Start(t)
+	ep := edge(t, emu.KinesisEndpoint, emu.DynamoDBEndpoint, nil)
+	st, ran := edgeStack(t, ep, nil)
+	want, ours := sendAndDrain(t, st, ran, gen.Options{Events: 400}, 90*time.Second)
+	checkStored(t, store.New(st.DynamoDB, *st.Resources.Tables[0].TableName), want, ours)
 	// The pipeline's own traffic went through the edge, not around it.
 	for _, target := range []string{"Kinesis_20131202.GetRecords", "DynamoDB_20120810.TransactWriteItems", "DynamoDB_20120810.BatchWriteItem"} {
 		if ep.count(target) == 0 {

@@ -1,0 +1,125 @@
+package e2e_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-event-processor/go-event-processor/account"
+	"github.com/go-event-processor/go-event-processor/event"
+	"github.com/go-event-processor/go-event-processor/gen"
+	"github.com/go-event-processor/go-event-processor/internal/emulators/emutest"
+	"github.com/go-event-processor/go-event-processor/store"
+	"github.com/go-event-processor/go-event-processor/typefn"
+)
+
+// faultyTargets are the DynamoDB operations of the functions that the fault test breaks: every
+// read and write of events, states, flags and quarantine. The event source mapping's checkpoints
+// (GetItem, PutItem) and Kinesis are left alone, and the test reads the table directly.
+var faultyTargets = []string{
+	"DynamoDB_20120810.TransactWriteItems", "DynamoDB_20120810.BatchWriteItem",
+	"DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.Query",
+}
+
+// TestStackUnderFaults runs a mixed stream through the local stack while a fifth of the
+// functions' DynamoDB requests fail: half of those before DynamoDB sees them, half after it has
+// applied them (the answer is lost, so the SDK and the pipeline retry what is already done), and
+// some in bursts longer than the SDK's retries, so that the type functions, the router and the
+// event source mapping retry too.
+// Nothing may be lost and no retry may show: the table must hold exactly what the stream's rules
+// say, with every account's state and every transaction's flag as if nothing had failed.
+func TestStackUnderFaults(t *testing.T) {
+	emu := emutest.Start(t)
+	rng := rand.New(rand.NewPCG(7, 11))
+	burst := map[string]int{} // target → requests still to fail in a row
+	bursts := 0
+	ep := edge(t, emu.KinesisEndpoint, emu.DynamoDBEndpoint, func(target string) fault {
+		if !slices.Contains(faultyTargets, target) {
+			return noFault
+		}
+		if burst[target] > 0 {
+			burst[target]--
+			return failBefore
+		}
+		switch r := rng.Float64(); {
+		case r < 0.03: // longer than the SDK retries: the failure reaches the pipeline's own retries
+			burst[target], bursts = 4, bursts+1
+			return failBefore
+		case r < 0.1:
+			return failBefore
+		case r < 0.2 && strings.Contains(target, "Write"):
+			return failAfter
+		}
+		return noFault
+	})
+	// Small batches: many invocations, many requests to break.
+	st, ran := edgeStack(t, ep, map[string]string{"RouterBatchSize": "25"})
+	// Tenants of this run only, so that other runs' freezes on the same account ids in the shared
+	// table cannot change this run's flags.
+	run := fmt.Sprintf("faults-%d", time.Now().UnixNano()%1e9)
+	start := time.Now()
+	want, ours := sendAndDrain(t, st, ran, gen.Options{Events: 1000, Accounts: 40, Tenants: []string{run + "-a", run + "-b"}}, 3*time.Minute)
+	f := ep.faults()
+	t.Logf("1,000 records through the stack in %s with %d requests failed before DynamoDB saw them (%d bursts of 5 in a row) and %d after it applied them",
+		time.Since(start).Round(time.Millisecond), f[failBefore], bursts, f[failAfter])
+	if f[failBefore] == 0 || f[failAfter] == 0 || bursts == 0 {
+		t.Fatalf("faults injected: %v; the test needs both kinds", f)
+	}
+
+	s := store.New(emu.DynamoDB, *st.Resources.Tables[0].TableName) // not through the edge
+	checkStored(t, s, want, ours)
+
+	// The oracle of account state and flags: every stored event's change, applied in any order,
+	// and each transaction flagged from the final state at its time.
+	states := map[typefn.AccountKey]*account.State{}
+	for _, e := range want.Stored {
+		if c := account.ChangeOf(e); c != nil {
+			k := typefn.KeyOf(e)
+			if states[k] == nil {
+				states[k] = &account.State{}
+			}
+			states[k].Apply(c)
+		}
+	}
+	keys := make([]typefn.AccountKey, 0, len(states))
+	for k := range states {
+		keys = append(keys, k)
+	}
+	got, err := s.States(t.Context(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, w := range states {
+		g := got[k]
+		slices.Sort(g.FreezeLog)
+		slices.Sort(g.MonitorLevels)
+		if !slices.Equal(g.FreezeLog, w.FreezeLog) || !slices.Equal(g.MonitorLevels, w.MonitorLevels) {
+			t.Errorf("account %s/%s: state %+v, want %+v", k.Tenant, k.Account, g, *w)
+		}
+	}
+	flagged := 0
+	for _, e := range want.Stored {
+		txn, ok := e.Data.(*event.Transaction)
+		if !ok {
+			continue
+		}
+		wantFlag := ""
+		if st := states[typefn.KeyOf(e)]; st != nil {
+			wantFlag = st.BlockedBy(txn, e.Time)
+		}
+		stored, err := s.GetEvent(t.Context(), e.Tenant, e.ID)
+		if err != nil {
+			continue // reported by checkStored
+		}
+		if stored.BlockedBy != wantFlag {
+			t.Errorf("transaction %s: blockedBy %q, want %q", e.ID, stored.BlockedBy, wantFlag)
+		}
+		if wantFlag != "" {
+			flagged++
+		}
+	}
+	t.Logf("%d events stored, %d quarantined, %d accounts changed, %d transactions flagged", len(want.Stored), want.QuarantinedTotal(), len(states), flagged)
+}
