@@ -214,9 +214,8 @@ func quarantined(rec Record, err error) Quarantined {
 	} else if code, _, ok := strings.Cut(q.Reason, ":"); ok && isCode(code) {
 		q.Code = code
 	}
-	if q.Code != event.CodeOversize {
-		q.Tenant, q.EventID, q.Type = event.Peek(rec.Data)
-	}
+	// Whatever the record names of itself, when it can be read: a tenant finds its own records.
+	q.Tenant, q.EventID, q.Type = event.Peek(rec.Data)
 	return q
 }
 

@@ -370,7 +370,7 @@ func TestRoute(t *testing.T) {
 					{at: 1, code: event.CodeNotJSON, reason: "not valid JSON"},
 					{at: 2, code: event.CodeUnknownType, reason: `type "loan"`},
 					{at: 3, code: event.CodeInvalid, reason: "data.amount"},
-					{at: 4, code: event.CodeOversize, reason: fmt.Sprint(event.MaxRecordBytes)},
+					{at: 4, code: event.CodeOversize, reason: fmt.Sprint(event.MaxRecordBytes), typ: txn, id: eventID(4)},
 					{at: 5, code: event.CodeNotJSON, reason: "JSON object"},
 					{at: 6, code: event.CodeInvalid, reason: "data.severity"},
 					{at: 7, code: event.CodeInvalid, reason: "subject"},
