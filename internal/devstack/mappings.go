@@ -49,6 +49,7 @@ func (s *Stack) createMappings(ctx context.Context) error {
 				BisectBatchOnFunctionError: k.BisectBatchOnFunctionError,
 				MaximumRetryAttempts:       k.MaximumRetryAttempts,
 				MaximumRecordAge:           k.MaximumRecordAge,
+				PollInterval:               s.opts.PollInterval,
 			}
 			var sink esm.FailureSink // none: discarded records are logged as dropped, as AWS drops them
 			if k.OnFailure != "" {

@@ -53,6 +53,9 @@ type Options struct {
 	APIKeys map[string]string
 	// KinesisPort and DynamoDBPort fix the emulators' loopback ports; free ports when zero.
 	KinesisPort, DynamoDBPort int
+	// PollInterval is how long a caught-up shard waits before it is read again: esm's default
+	// (50 ms, for a snappy local stack) when zero; AWS polls standard iterators once a second.
+	PollInterval time.Duration
 }
 
 // Echo names a function whose logs are also written To.
