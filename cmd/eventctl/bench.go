@@ -130,7 +130,7 @@ A table for people on stdout; --json writes the whole report for machines.`,
 	cmd.Flags().StringVar(&chartOut, "chart", "", "write a PNG chart of throughput and latency over the run to this file")
 	cmd.Flags().StringSliceVar(&overrides, "parameter-overrides", nil, "template parameters, Key=Value (e.g. RouterBatchSize=100)")
 	cmd.Flags().BoolVar(&sizes, "sizes", true, "build each function for linux/arm64 and report its stripped bootstrap size")
-	cmd.Flags().DurationVar(&pollInterval, "poll-interval", 0, "how long a caught-up shard waits before it is read again (default 50ms; 1s is AWS's rate for standard iterators)")
+	cmd.Flags().DurationVar(&pollInterval, "poll-interval", time.Second, "how long a caught-up shard waits before it is read again: AWS reads a shard about once a second (the local stack's own default is 50ms)")
 	return cmd
 }
 
