@@ -18,7 +18,7 @@ import (
 )
 
 func benchCommand() *cobra.Command {
-	var events, rate int
+	var events, rate, warmup int
 	var runtime, jsonOut, chartOut string
 	var seed uint64
 	var sizes bool
@@ -59,8 +59,12 @@ A table for people on stdout; --json writes the whole report for machines.`,
 			runCtx, cancelRun := contextWithCancel(cmd)
 			defer cancelRun()
 			go st.Run(runCtx)
-			fmt.Fprintf(stderr, "Measuring the emulator's write ceiling, then sending %d records (rate %s)…\n", events, rateText(rate))
-			rep, err := bench.Run(cmd.Context(), st, bench.Options{Events: events, Rate: rate, Seed: seed,
+			if warmup <= 0 {
+				warmup = -1 // none
+			}
+			fmt.Fprintf(stderr, "Measuring the emulator's write ceiling, warming the pipeline up with %d records, then sending %d records (rate %s)…\n",
+				max(warmup, 0), events, rateText(rate))
+			rep, err := bench.Run(cmd.Context(), st, bench.Options{Events: events, Rate: rate, Seed: seed, Warmup: warmup,
 				Progress: func(sent, persisted, total int) {
 					fmt.Fprintf(stderr, "\r%d/%d sent, %d checkpointed", sent, total, persisted)
 				}})
@@ -123,6 +127,7 @@ A table for people on stdout; --json writes the whole report for machines.`,
 		},
 	}
 	cmd.Flags().IntVar(&events, "events", 10000, "records to send")
+	cmd.Flags().IntVar(&warmup, "warmup", 2000, "records sent first and not measured (tenants of their own), so that cold starts are not measured; 0 for none")
 	cmd.Flags().IntVar(&rate, "rate", 1000, "records per second (0: as fast as the stream takes them)")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the generated stream")
 	cmd.Flags().StringVar(&runtime, "runtime", devstack.RuntimeInproc, "inproc or rie")

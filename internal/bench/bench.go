@@ -25,6 +25,10 @@ type Options struct {
 	Seed     uint64        // of the generated stream
 	Timeout  time.Duration // to wait for the pipeline after the last put; 5 minutes by default
 	Ceiling  time.Duration // how long to measure the emulator's write ceiling; 5 s by default
+	// Warmup is how many records (of tenants of their own) go through the pipeline before the
+	// measured stream, so that cold code paths and the emulator's JIT are not measured: 2,000
+	// by default; negative for none.
+	Warmup   int
 	Progress func(sent, persisted, total int)
 }
 
@@ -91,8 +95,8 @@ func percentiles(ds []time.Duration) Percentiles {
 	return Percentiles{P50: ms(at(0.50)), P95: ms(at(0.95)), P99: ms(at(0.99)), Max: ms(s[len(s)-1]), Avg: ms(sum / time.Duration(len(s))), N: len(s)}
 }
 
-// Run measures the stack: first the emulator's write ceiling, then the pipeline under the
-// generated stream. The stack's event source mappings must be running.
+// Run measures the stack: first the emulator's write ceiling, then, after a warm-up stream, the
+// pipeline under the generated stream. The stack's event source mappings must be running.
 func Run(ctx context.Context, st *devstack.Stack, opts Options) (Report, error) {
 	if opts.Events <= 0 {
 		opts.Events = 10000
@@ -107,6 +111,18 @@ func Run(ctx context.Context, st *devstack.Stack, opts Options) (Report, error) 
 	var err error
 	if rep.CeilingItemsPerS, err = Ceiling(ctx, st, opts.Ceiling); err != nil {
 		return rep, fmt.Errorf("measure the emulator's write ceiling: %w", err)
+	}
+	if opts.Warmup == 0 {
+		opts.Warmup = 2000
+	}
+	if opts.Warmup > 0 {
+		warm := gen.Generate(gen.Options{Events: opts.Warmup, Seed: opts.Seed + 1, Tenants: []string{"warmup-a", "warmup-b"}})
+		if _, _, err := send(ctx, st, warm, Options{Rate: opts.Rate}); err != nil {
+			return rep, fmt.Errorf("warm up the pipeline: %w", err)
+		}
+		if err := waitCaughtUp(ctx, st, opts.Timeout); err != nil {
+			return rep, fmt.Errorf("warm up the pipeline: %w", err)
+		}
 	}
 	st.Requests.Reset()
 	st.Capacity.Reset()
