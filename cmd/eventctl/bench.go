@@ -72,7 +72,7 @@ A table for people on stdout; --json writes the whole report for machines.`,
 			if err != nil {
 				return err
 			}
-			rep.Runtime = runtime
+			rep.Runtime, rep.Parameters, rep.PollIntervalMs = runtime, params, float64(pollInterval)/float64(time.Millisecond)
 			if sizes {
 				var uris []string
 				for _, f := range st.Resources.Functions {

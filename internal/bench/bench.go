@@ -20,11 +20,11 @@ import (
 
 // Options shape a run.
 type Options struct {
-	Events   int           // records to send; 10,000 by default
-	Rate     int           // records per second; 0 sends as fast as the stream takes them
-	Seed     uint64        // of the generated stream
-	Timeout  time.Duration // to wait for the pipeline after the last put; 5 minutes by default
-	Ceiling  time.Duration // how long to measure the emulator's write ceiling; 5 s by default
+	Events  int           // records to send; 10,000 by default
+	Rate    int           // records per second; 0 sends as fast as the stream takes them
+	Seed    uint64        // of the generated stream
+	Timeout time.Duration // to wait for the pipeline after the last put; 5 minutes by default
+	Ceiling time.Duration // how long to measure the emulator's write ceiling; 5 s by default
 	// Warmup is how many records (of tenants of their own) go through the pipeline before the
 	// measured stream, so that cold code paths and the emulator's JIT are not measured: 2,000
 	// by default; negative for none.
@@ -60,6 +60,11 @@ type Report struct {
 	AvgEventBytes     float64                `json:"averageValidEventBytes"`
 	BilledMsPerInvoke map[string]float64     `json:"averageBilledMsPerInvocation"`
 	Extra             map[string]any         `json:"extra,omitempty"`
+	// Settings the run had: the template parameters it overrode, how often a caught-up shard was
+	// read, and how many warm-up records went first.
+	Parameters     map[string]string `json:"parameterOverrides,omitempty"`
+	PollIntervalMs float64           `json:"pollIntervalMs"`
+	WarmupRecords  int               `json:"warmupRecords"`
 }
 
 // Percentiles of a distribution, in milliseconds.
@@ -116,6 +121,7 @@ func Run(ctx context.Context, st *devstack.Stack, opts Options) (Report, error) 
 		opts.Warmup = 2000
 	}
 	if opts.Warmup > 0 {
+		rep.WarmupRecords = opts.Warmup
 		warm := gen.Generate(gen.Options{Events: opts.Warmup, Seed: opts.Seed + 1, Tenants: []string{"warmup-a", "warmup-b"}})
 		if _, _, err := send(ctx, st, warm, Options{Rate: opts.Rate}); err != nil {
 			return rep, fmt.Errorf("warm up the pipeline: %w", err)

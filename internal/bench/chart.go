@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/go-event-processor/go-event-processor/internal/chart"
 )
@@ -20,7 +21,8 @@ func Chart(w io.Writer, rep Report) error {
 		}
 	}
 	return chart.Render(w, chart.Chart{
-		Title: fmt.Sprintf("%d records at %s on the local stack (%s runtime): %.0f events/s sustained", rep.Records, rateText(rep.Rate), rep.Runtime, rep.EventsPerSecond),
+		Title: fmt.Sprintf("%d records at %s on the local stack (%s runtime, shards read every %s): %.0f events/s sustained",
+			rep.Records, rateText(rep.Rate), rep.Runtime, time.Duration(rep.PollIntervalMs*float64(time.Millisecond)), rep.EventsPerSecond),
 		Panels: []chart.Panel{
 			{Title: "Throughput", YLabel: "events persisted / s", Series: []chart.Series{{Name: "persisted", Points: persisted}}},
 			{Title: "Put to persisted latency (by second of put)", YLabel: "ms", Series: []chart.Series{{Name: "p50", Points: p50}, {Name: "p99", Points: p99}}},
