@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-event-processor/go-event-processor/internal/bench"
 	"github.com/go-event-processor/go-event-processor/internal/devstack"
+	"github.com/go-event-processor/go-event-processor/internal/esm"
 	"github.com/go-event-processor/go-event-processor/internal/emulators"
 )
 
@@ -72,7 +73,11 @@ A table for people on stdout; --json writes the whole report for machines.`,
 			if err != nil {
 				return err
 			}
-			rep.Runtime, rep.Parameters, rep.PollIntervalMs = runtime, params, float64(pollInterval)/float64(time.Millisecond)
+			inEffect := pollInterval
+			if inEffect <= 0 {
+				inEffect = esm.DefaultPollInterval
+			}
+			rep.Runtime, rep.Parameters, rep.PollIntervalMs = runtime, params, float64(inEffect)/float64(time.Millisecond)
 			if sizes {
 				var uris []string
 				for _, f := range st.Resources.Functions {

@@ -91,6 +91,27 @@ func (s *Stack) Delivered() int {
 	return n
 }
 
+// Stats adds up the counts of every event source mapping.
+func (s *Stack) Stats() esm.Stats {
+	var sum esm.Stats
+	for _, m := range s.mappings {
+		st := m.m.Stats()
+		sum.Shards += st.Shards
+		sum.Batches += st.Batches
+		sum.Invocations += st.Invocations
+		sum.InvokeErrors += st.InvokeErrors
+		sum.FunctionErrors += st.FunctionErrors
+		sum.PartialFailures += st.PartialFailures
+		sum.RecordsInvoked += st.RecordsInvoked
+		sum.RecordsSucceeded += st.RecordsSucceeded
+		sum.Retries += st.Retries
+		sum.Bisections += st.Bisections
+		sum.FailuresSent += st.FailuresSent
+		sum.RecordsDiscarded += st.RecordsDiscarded
+	}
+	return sum
+}
+
 // CaughtUp reports whether every mapping has checkpointed the last record of every shard.
 func (s *Stack) CaughtUp(ctx context.Context) (bool, error) {
 	for _, m := range s.mappings {

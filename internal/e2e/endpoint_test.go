@@ -176,8 +176,9 @@ func checkStored(t *testing.T, s *store.Store, want gen.Expected, ours map[strin
 	t.Helper()
 	for _, e := range want.Stored {
 		got, err := s.GetEvent(t.Context(), e.Tenant, e.ID)
-		if err != nil || got.Type != string(e.Type) {
-			t.Errorf("event %s/%s: %+v (%v), want a stored %s", e.Tenant, e.ID, got, err, e.Type)
+		// Source too: a conflicting copy of an event has its id and type, and another source.
+		if err != nil || got.Type != string(e.Type) || got.Source != e.Source || got.AccountID != e.Data.Account() {
+			t.Errorf("event %s/%s: %+v (%v), want the %s from %s", e.Tenant, e.ID, got, err, e.Type, e.Source)
 		}
 	}
 	q, err := s.QuarantinedBetween(t.Context(), time.Now().Add(-time.Hour), time.Now().Add(time.Minute))

@@ -68,6 +68,14 @@ func TestStackUnderFaults(t *testing.T) {
 	if f[failBefore] == 0 || f[failAfter] == 0 || bursts == 0 {
 		t.Fatalf("faults injected: %v; the test needs both kinds", f)
 	}
+	stats := st.Stats()
+	t.Logf("event source mapping: %d invocations, %d retried, %d bisections, %d records discarded", stats.Invocations, stats.Retries, stats.Bisections, stats.RecordsDiscarded)
+	if stats.Retries == 0 {
+		t.Errorf("no batch was retried: the faults never got past the SDK's and the functions' own retries")
+	}
+	if stats.RecordsDiscarded != 0 {
+		t.Errorf("%d records discarded to OnFailure", stats.RecordsDiscarded)
+	}
 
 	s := store.New(emu.DynamoDB, *st.Resources.Tables[0].TableName) // not through the edge
 	checkStored(t, s, want, ours)

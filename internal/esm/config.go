@@ -90,8 +90,8 @@ type Config struct {
 	// accepted, so tests can use short ones.
 	MaximumRecordAge time.Duration
 
-	// PollInterval is how long a shard that returned no records waits before
-	// it is read again: 0 means 50 ms (AWS polls once a second).
+	// PollInterval is how long a caught-up shard (its last read did not fill)
+	// waits before it is read again: 0 means 50 ms (AWS reads once a second).
 	PollInterval time.Duration
 	// RetryDelay is the first delay before a failed batch is retried or a
 	// failed AWS call is repeated; it doubles up to 5 s. 0 means 100 ms.

@@ -145,7 +145,9 @@ func (s *shard) readLoop(ctx context.Context) {
 			return
 		}
 		it = out.NextShardIterator
-		if len(out.Records) == 0 && aws.ToInt64(out.MillisBehindLatest) == 0 {
+		// Caught up: the read did not fill (kinesalite always says MillisBehindLatest 0). AWS
+		// then reads the shard again about a second later; while behind, it reads on at once.
+		if len(out.Records) < limit && aws.ToInt64(out.MillisBehindLatest) == 0 {
 			sleep(ctx, s.m.cfg.PollInterval)
 		}
 	}
