@@ -74,10 +74,11 @@ func procStat(pid int) (state byte, session int, ok bool) {
 	return f[0][0], session, true
 }
 
-// listensOn reports whether process pid holds a listening TCP socket on the loopback port: a
-// port that merely accepts connections may belong to another process that took it between
-// pickPorts and the emulator's bind.
-func listensOn(pid, port int) (bool, error) {
+// listensOn reports whether a process of the session sid (the emulator's: it leads its own
+// session, so sid is its pid) holds a listening TCP socket on the loopback port. A port that
+// merely accepts connections may belong to another process that took it between pickPorts and
+// the emulator's bind; a wrapper that starts the emulator as its child is still in the session.
+func listensOn(sid, port int) (bool, error) {
 	inodes := map[string]bool{}
 	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		b, err := os.ReadFile(table)
@@ -101,14 +102,29 @@ func listensOn(pid, port int) (bool, error) {
 	if len(inodes) == 0 {
 		return false, nil
 	}
-	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
-	fds, err := os.ReadDir(dir)
+	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return false, err
 	}
-	for _, fd := range fds {
-		if target, err := os.Readlink(dir + "/" + fd.Name()); err == nil && inodes[target] {
-			return true, nil
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if pid != sid {
+			if _, session, ok := procStat(pid); !ok || session != sid {
+				continue
+			}
+		}
+		dir := "/proc/" + e.Name() + "/fd"
+		fds, err := os.ReadDir(dir)
+		if err != nil {
+			continue // gone, or not ours to read
+		}
+		for _, fd := range fds {
+			if target, err := os.Readlink(dir + "/" + fd.Name()); err == nil && inodes[target] {
+				return true, nil
+			}
 		}
 	}
 	return false, nil

@@ -52,7 +52,7 @@ func (r *Runtime) awaitReady(ctx context.Context, apiPort int) error {
 	}
 }
 
-// owns checks that the emulator process listens on a loopback port.
+// owns checks that the emulator (or a process of its session) listens on a loopback port.
 func (r *Runtime) owns(port int) error {
 	ok, err := listensOn(r.PID(), port)
 	switch {
