@@ -32,7 +32,7 @@ func benchCommand() *cobra.Command {
 ceiling for the pipeline's item shape, then sends a generated stream at --rate (or as fast as it
 goes) and reports:
   sustained events/s and its ratio to that ceiling; put→persisted latency p50/p95/p99, over the
-  whole run and while the stream flows (without the last second, whose batch waits out the window);
+  whole run and while the stream flows (without the last second's records, which end the stream);
   DynamoDB requests and Lambda invocations per 1,000 valid events (counted by an SDK middleware
   and by the local Invoke API); router and type function durations; init durations (rie runtime)
   and stripped bootstrap sizes; $ per million events at AWS list prices next to the prototype's.
@@ -157,7 +157,7 @@ func printReport(w io.Writer, r bench.Report) {
 		r.EventsPerSecond, r.CeilingItemsPerS, r.CeilingRatio)
 	fmt.Fprintf(w, "put→persisted latency: p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms\n", r.LatencyMs.P50, r.LatencyMs.P95, r.LatencyMs.P99, r.LatencyMs.Max)
 	if f := r.FlowingLatencyMs; f != nil {
-		fmt.Fprintf(w, "  while the stream flowed (without the last second's events, whose batch waits out the window): p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
+		fmt.Fprintf(w, "  while the stream flowed (without the last second's events, which end the stream): p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
 			f.P50, f.P99, f.Max)
 	}
 	requests := fmt.Sprintf("%.1f DynamoDB requests", r.DynamoDBPer1000)

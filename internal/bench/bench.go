@@ -43,7 +43,7 @@ type Report struct {
 	EventsPerSecond float64     `json:"eventsPerSecond"` // valid events persisted per second, first put to last persisted
 	LatencyMs       Percentiles `json:"putToPersistedMs"`
 	// FlowingLatencyMs leaves out the events put in the last second of sending: the stream ends
-	// there, so their batch waits out the batching window instead of filling up.
+	// there, and with a batching window their batch waits it out instead of filling up.
 	FlowingLatencyMs  *Percentiles           `json:"putToPersistedWhileFlowingMs,omitempty"` // nil when every record was sent within a second
 	DynamoDBRequests  map[string]int         `json:"dynamodbRequests"`
 	DynamoDBPer1000   float64                `json:"dynamodbRequestsPer1000Events"`
