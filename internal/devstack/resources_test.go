@@ -50,7 +50,7 @@ func TestReadResourcesFromTemplate(t *testing.T) {
 			t.Fatalf("router %+v", f)
 		}
 		k := f.Kinesis[0]
-		if k.Stream != "EventStream" || k.BatchSize != 1000 || !k.ReportBatchItemFailures || !k.BisectBatchOnFunctionError ||
+		if k.Stream != "EventStream" || k.BatchSize != 500 || !k.ReportBatchItemFailures || !k.BisectBatchOnFunctionError ||
 			k.StartingPosition != "TRIM_HORIZON" || k.MaximumRetryAttempts < 0 || k.MaximumRecordAge <= 0 || !strings.Contains(k.OnFailure, "RouterFailureQueue") {
 			t.Errorf("router's Kinesis event %+v", k)
 		}
