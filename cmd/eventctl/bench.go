@@ -14,13 +14,13 @@ import (
 
 	"github.com/go-event-processor/go-event-processor/internal/bench"
 	"github.com/go-event-processor/go-event-processor/internal/devstack"
-	"github.com/go-event-processor/go-event-processor/internal/esm"
 	"github.com/go-event-processor/go-event-processor/internal/emulators"
+	"github.com/go-event-processor/go-event-processor/internal/esm"
 )
 
 func benchCommand() *cobra.Command {
-	var events, rate, warmup int
-	var runtime, jsonOut, chartOut string
+	var events, rate, warmup, repeat int
+	var runtime, jsonOut, chartOut, compare string
 	var seed uint64
 	var sizes bool
 	var pollInterval time.Duration
@@ -39,7 +39,8 @@ goes) and reports:
 A table for people on stdout; --json writes the whole report for machines.`,
 		Example: `  eventctl bench
   eventctl bench --events 20000 --rate 1000 --json bench.json
-  eventctl bench --runtime rie`,
+  eventctl bench --runtime rie
+  eventctl bench --compare RouterBatchSize=500,1000 --repeat 3 --sizes=false`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			root, err := emulators.ToolsDir()
@@ -51,33 +52,51 @@ A table for people on stdout; --json writes the whole report for machines.`,
 			if err != nil {
 				return err
 			}
-			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, Runtime: runtime, Mappings: true, Parameters: params,
-				LogDir: filepath.Join(root, ".cache", "devstack", "bench-logs"), Log: stackLogger(stderr), PollInterval: pollInterval})
-			if err != nil {
-				return err
-			}
-			defer st.Stop()
-			runCtx, cancelRun := contextWithCancel(cmd)
-			defer cancelRun()
-			go st.Run(runCtx)
 			if warmup <= 0 {
 				warmup = -1 // none
 			}
-			fmt.Fprintf(stderr, "Measuring the emulator's write ceiling, warming the pipeline up with %d records, then sending %d records (rate %s)…\n",
-				max(warmup, 0), events, rateText(rate))
-			rep, err := bench.Run(cmd.Context(), st, bench.Options{Events: events, Rate: rate, Seed: seed, Warmup: warmup,
-				Progress: func(sent, persisted, total int) {
-					fmt.Fprintf(stderr, "\r%d/%d sent, %d checkpointed", sent, total, persisted)
-				}})
-			fmt.Fprintln(stderr)
+			// one starts a fresh stack with the template parameters p, measures it, and stops it.
+			one := func(p map[string]string) (bench.Report, *devstack.Stack, func(), error) {
+				st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, Runtime: runtime, Mappings: true, Parameters: p,
+					LogDir: filepath.Join(root, ".cache", "devstack", "bench-logs"), Log: stackLogger(stderr), PollInterval: pollInterval})
+				if err != nil {
+					return bench.Report{}, nil, nil, err
+				}
+				runCtx, cancelRun := contextWithCancel(cmd)
+				stop := func() { cancelRun(); _ = st.Stop() }
+				go st.Run(runCtx)
+				fmt.Fprintf(stderr, "Measuring the emulator's write ceiling, warming the pipeline up with %d records, then sending %d records (rate %s)…\n",
+					max(warmup, 0), events, rateText(rate))
+				rep, err := bench.Run(cmd.Context(), st, bench.Options{Events: events, Rate: rate, Seed: seed, Warmup: warmup,
+					Progress: func(sent, persisted, total int) {
+						fmt.Fprintf(stderr, "\r%d/%d sent, %d checkpointed", sent, total, persisted)
+					}})
+				fmt.Fprintln(stderr)
+				if err != nil {
+					stop()
+					return rep, nil, nil, err
+				}
+				inEffect := pollInterval
+				if inEffect <= 0 {
+					inEffect = esm.DefaultPollInterval
+				}
+				rep.Runtime, rep.Parameters, rep.PollIntervalMs = runtime, p, float64(inEffect)/float64(time.Millisecond)
+				return rep, st, stop, nil
+			}
+			if compare != "" || repeat > 1 {
+				return runComparison(cmd.OutOrStdout(), stderr, params, compare, repeat, jsonOut, func(p map[string]string) (bench.Report, error) {
+					rep, _, stop, err := one(p)
+					if stop != nil {
+						stop()
+					}
+					return rep, err
+				})
+			}
+			rep, st, stop, err := one(params)
 			if err != nil {
 				return err
 			}
-			inEffect := pollInterval
-			if inEffect <= 0 {
-				inEffect = esm.DefaultPollInterval
-			}
-			rep.Runtime, rep.Parameters, rep.PollIntervalMs = runtime, params, float64(inEffect)/float64(time.Millisecond)
+			defer stop()
 			if sizes {
 				var uris []string
 				for _, f := range st.Resources.Functions {
@@ -140,6 +159,8 @@ A table for people on stdout; --json writes the whole report for machines.`,
 	cmd.Flags().StringVar(&chartOut, "chart", "", "write a PNG chart of throughput and latency over the run to this file")
 	cmd.Flags().StringSliceVar(&overrides, "parameter-overrides", nil, "template parameters, Key=Value (e.g. RouterBatchSize=100)")
 	cmd.Flags().BoolVar(&sizes, "sizes", true, "build each function for linux/arm64 and report its stripped bootstrap size")
+	cmd.Flags().StringVar(&compare, "compare", "", "compare values of one template parameter, Key=V1,V2,… (e.g. RouterBatchSize=500,1000): a fresh stack per run, runs interleaved, ranges printed")
+	cmd.Flags().IntVar(&repeat, "repeat", 1, "runs of each setting (with --compare, or alone to see how much a figure moves)")
 	cmd.Flags().DurationVar(&pollInterval, "poll-interval", time.Second, "how long a caught-up shard waits before it is read again: AWS reads a shard about once a second (the local stack's own default is 50ms)")
 	return cmd
 }
