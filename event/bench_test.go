@@ -9,26 +9,13 @@ import (
 	"github.com/go-event-processor/go-event-processor/gen"
 )
 
-// batchSizes are the batch sizes the hot path is measured at: one record (the prototype's batch),
-// a typical batch, and the event source mapping's BatchSize.
-var batchSizes = []int{1, 100, 1000}
-
-// recordsOf returns n valid generated records of type t.
-func recordsOf(b *testing.B, t event.Type, n int) [][]byte {
-	recs := gen.OfType(t, n)
-	if recs == nil {
-		b.Fatalf("no generated records of type %s", t)
-	}
-	return recs
-}
-
 // BenchmarkHotPathEvent measures the event package's share of the per-record hot path: a record's
 // bytes to a decoded, validated event and its fingerprint. See store's BenchmarkHotPathItem for
 // the whole path to the DynamoDB item.
 func BenchmarkHotPathEvent(b *testing.B) {
 	for _, t := range event.Types {
-		for _, n := range batchSizes {
-			records := recordsOf(b, t, n)
+		for _, n := range gen.HotPathBatchSizes {
+			records := gen.OfType(t, n)
 			b.Run(fmt.Sprintf("%s/batch=%d", t, n), func(b *testing.B) {
 				measure(b, n, func() {
 					for _, raw := range records {

@@ -11,9 +11,14 @@ var (
 	pool     map[event.Type][][]byte
 )
 
+// HotPathBatchSizes are the batch sizes the hot path is measured at: one record (the prototype's
+// batch), a typical batch, and the event source mapping's largest default BatchSize.
+var HotPathBatchSizes = []int{1, 100, 1000}
+
 // OfType returns n valid generated records of type t, cycling through the distinct ones of a
 // fixed 40,000-record stream (realistic ids, amounts, merchants, freezes). Benchmarks use it, so
-// every package measures the same records. It returns nil for a type the stream never holds.
+// every package measures the same records. It panics for a type the stream never holds: every
+// type of event.Types is there.
 func OfType(t event.Type, n int) [][]byte {
 	poolOnce.Do(func() {
 		pool = map[event.Type][][]byte{}
@@ -25,7 +30,7 @@ func OfType(t event.Type, n int) [][]byte {
 	})
 	all := pool[t]
 	if len(all) == 0 {
-		return nil
+		panic("gen: the generated stream holds no records of type " + string(t))
 	}
 	out := make([][]byte, n)
 	for i := range out {

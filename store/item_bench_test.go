@@ -21,19 +21,6 @@ import (
 	"github.com/go-event-processor/go-event-processor/typefn"
 )
 
-// batchSizes are the batch sizes the hot path is measured at: one record (the prototype's batch),
-// a typical batch, and the event source mapping's BatchSize.
-var batchSizes = []int{1, 100, 1000}
-
-// recordsOf returns n valid generated records of type t.
-func recordsOf(b *testing.B, t event.Type, n int) [][]byte {
-	recs := gen.OfType(t, n)
-	if recs == nil {
-		b.Fatalf("no generated records of type %s", t)
-	}
-	return recs
-}
-
 // seq is a Kinesis sequence number of realistic length.
 func seq(i int) string {
 	return fmt.Sprintf("4959033827149025660855969253836157109592157598913658%04d", i)
@@ -46,8 +33,8 @@ func seq(i int) string {
 func BenchmarkHotPathItem(b *testing.B) {
 	s := New(nil, "events")
 	for _, t := range event.Types {
-		for _, n := range batchSizes {
-			records := recordsOf(b, t, n)
+		for _, n := range gen.HotPathBatchSizes {
+			records := gen.OfType(t, n)
 			seqs := make([]string, n)
 			for i := range seqs {
 				seqs[i] = seq(i)
@@ -80,7 +67,7 @@ func BenchmarkHotPathItem(b *testing.B) {
 // map, and marshals it into an item with attributevalue's reflection.
 func BenchmarkHotPathPrototype(b *testing.B) {
 	for _, t := range event.Types {
-		records := recordsOf(b, t, 1000)
+		records := gen.OfType(t, 1000)
 		b.Run(fmt.Sprintf("%s/batch=1", t), func(b *testing.B) {
 			i := 0
 			measure(b, 1, func() {
