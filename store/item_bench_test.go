@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/gen"
+	"github.com/go-event-processor/go-event-processor/internal/perrecord"
 	"github.com/go-event-processor/go-event-processor/typefn"
 )
 
@@ -40,7 +40,7 @@ func BenchmarkHotPathItem(b *testing.B) {
 				seqs[i] = seq(i)
 			}
 			b.Run(fmt.Sprintf("%s/batch=%d", t, n), func(b *testing.B) {
-				measure(b, n, func() {
+				perrecord.Measure(b, n, func() {
 					storedAt := s.now().UTC().Format(time.RFC3339Nano)
 					writes := make([]typefn.Write, n)
 					items := make([]map[string]types.AttributeValue, n)
@@ -70,7 +70,7 @@ func BenchmarkHotPathPrototype(b *testing.B) {
 		records := gen.OfType(t, 1000)
 		b.Run(fmt.Sprintf("%s/batch=1", t), func(b *testing.B) {
 			i := 0
-			measure(b, 1, func() {
+			perrecord.Measure(b, 1, func() {
 				item, err := prototypeItem(records[i%len(records)])
 				if err != nil {
 					b.Fatal(err)
@@ -160,21 +160,6 @@ func prototypeItem(raw []byte) (map[string]types.AttributeValue, error) {
 	}
 	m["pk"], m["sk"] = fmt.Sprint(m["tenant"], "#", m["id"]), "EVENT"
 	return attributevalue.MarshalMap(m)
-}
-
-// measure runs batch once per iteration and reports time, bytes and allocations per record.
-func measure(b *testing.B, records int, batch func()) {
-	b.ReportAllocs()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for b.Loop() {
-		batch()
-	}
-	runtime.ReadMemStats(&after)
-	n := float64(b.N) * float64(records)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/record")
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/record")
-	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/record")
 }
 
 // referenceItem is eventItem as it was written first, with attributevalue's reflection: the
