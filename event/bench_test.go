@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/gen"
+	"github.com/go-event-processor/go-event-processor/internal/eventgen"
 	"github.com/go-event-processor/go-event-processor/internal/perrecord"
 )
 
@@ -14,8 +14,8 @@ import (
 // the whole path to the DynamoDB item.
 func BenchmarkHotPathEvent(b *testing.B) {
 	for _, t := range event.Types {
-		for _, n := range gen.HotPathBatchSizes {
-			records := gen.OfType(t, n)
+		for _, n := range eventgen.HotPathBatchSizes {
+			records := eventgen.OfType(t, n)
 			b.Run(fmt.Sprintf("%s/batch=%d", t, n), func(b *testing.B) {
 				perrecord.Measure(b, n, func() {
 					for _, raw := range records {

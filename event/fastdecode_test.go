@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/gen"
+	"github.com/go-event-processor/go-event-processor/internal/eventgen"
 )
 
 // fastSamples are records in and just outside the plain form decodeFast accepts.
@@ -64,7 +64,7 @@ func TestDecodeFastIsDecodeJSON(t *testing.T) {
 	for _, s := range fastSamples {
 		sameAsJSON(t, []byte(s))
 	}
-	for _, r := range gen.Generate(gen.Options{Events: 3000, Seed: 9}) {
+	for _, r := range eventgen.Generate(eventgen.Options{Events: 3000, Seed: 9}) {
 		sameAsJSON(t, r.Data)
 	}
 }
@@ -72,7 +72,7 @@ func TestDecodeFastIsDecodeJSON(t *testing.T) {
 // TestDecodeFastTakesGeneratedRecords checks that the fast path is the common one: every valid
 // generated record, and the plain samples, decode without encoding/json.
 func TestDecodeFastTakesGeneratedRecords(t *testing.T) {
-	for _, r := range gen.Generate(gen.Options{Events: 3000, InvalidShare: -1, DuplicateShare: -1, Seed: 9}) {
+	for _, r := range eventgen.Generate(eventgen.Options{Events: 3000, InvalidShare: -1, DuplicateShare: -1, Seed: 9}) {
 		if _, ok := event.DecodeFast(r.Data); !ok {
 			t.Fatalf("decodeFast gave up on %s", r.Data)
 		}
@@ -88,7 +88,7 @@ func FuzzDecodeFast(f *testing.F) {
 	for _, s := range fastSamples {
 		f.Add([]byte(s))
 	}
-	for _, r := range gen.Generate(gen.Options{Events: 200, Seed: 3}) {
+	for _, r := range eventgen.Generate(eventgen.Options{Events: 200, Seed: 3}) {
 		f.Add(r.Data)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/gen"
+	"github.com/go-event-processor/go-event-processor/internal/eventgen"
 )
 
 // marshalFingerprint is the fingerprint's definition: SHA-256 of json.Marshal of the event.
@@ -20,7 +20,7 @@ func marshalFingerprint(e *event.Event) string {
 
 func TestFingerprintIsHashOfJSON(t *testing.T) {
 	var events []*event.Event
-	for _, r := range gen.Generate(gen.Options{Events: 2000, InvalidShare: -1, Seed: 4}) {
+	for _, r := range eventgen.Generate(eventgen.Options{Events: 2000, InvalidShare: -1, Seed: 4}) {
 		e, err := event.Decode(r.Data)
 		if err != nil {
 			t.Fatal(err)

@@ -2,6 +2,27 @@
 // CloudEvents envelopes for the four event types, and a Producer that puts records on the Kinesis
 // stream with PutRecords.
 //
+// # Start here
+//
+// Build an event with its type's constructor, then send it with a Producer made once per stream:
+//
+//	p, err := producer.New(kinesis.NewFromConfig(cfg), "EventStream")
+//	e, err := producer.Transaction("examplebank", "urn:bank:authorizer", time.Now(), event.Transaction{…})
+//	res, err := p.Send(ctx, e)
+//
+// A constructor's error is the *event.RejectError the router would quarantine the event for;
+// Send's Result says per record what was sent and what failed, and why.
+//
+// # Guarantees
+//
+//   - Nothing the pipeline would reject leaves through Send: every event is validated with the
+//     pipeline's own rules first.
+//   - An account's records reach the stream in the order given (see Order for Kinesis's one
+//     exception), so its events stay in order on one shard.
+//   - Delivery is at least once; a record sent twice is a duplicate the pipeline recognises by
+//     its id and stores once.
+//   - Every record is accounted for: sent, or in Result.Failed with a code and a message.
+//
 // # Building events
 //
 // Transaction, FraudAlert, AccountStatus and AccountCheck (and Envelope, for any payload) fill

@@ -48,3 +48,31 @@ func Example() {
 	}
 	fmt.Printf("sent %d in %d calls\n", res.Sent, res.Calls)
 }
+
+// A constructor fills in the envelope and validates the event as the router will: an event the
+// pipeline would quarantine is refused before anything is sent, with the field at fault.
+func ExampleTransaction() {
+	at := time.Date(2026, 11, 10, 23, 0, 0, 0, time.UTC)
+	amount := int64(1250)
+	txn := event.Transaction{
+		TransactionID: "4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c",
+		AccountID:     "acc-1",
+		CustomerID:    "cus-1",
+		Amount:        &amount,
+		Currency:      "EUR",
+		Direction:     event.ActionDebit,
+		Channel:       event.ActionCard,
+	}
+	e, err := producer.Transaction("examplebank", "urn:bank:authorizer", at, txn, producer.WithID("evt-txn-0001"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(e.ID, e.Type, e.Subject, e.Tenant, e.Time.Format(time.RFC3339))
+
+	txn.Currency = "euro"
+	_, err = producer.Transaction("examplebank", "urn:bank:authorizer", at, txn)
+	fmt.Println(err)
+	// Output:
+	// evt-txn-0001 transaction acc-1 examplebank 2026-11-10T23:00:00Z
+	// invalid: data.currency must be an ISO 4217 currency code
+}

@@ -30,7 +30,7 @@ type KinesisAPI interface {
 var _ KinesisAPI = (*kinesis.Client)(nil)
 
 // Record is one record already encoded: its bytes and its partition key (for the pipeline, the
-// account id). gen.Record converts to it: producer.Record(r).
+// account id). Producer.SendRaw sends records as they are, without looking inside them.
 type Record struct {
 	Data         []byte
 	PartitionKey string

@@ -1,6 +1,21 @@
-// Package schemas generates a JSON Schema per event type from the Go types in package event, so
-// producers in any language can validate before sending. The files in this directory are its
-// output; `go run ./schemas/gen` writes them, and a test fails when they are stale.
+// Package schemas holds a JSON Schema (draft 2020-12) per event type, generated from the Go types
+// in package event, so producers in any language can validate an event before sending it.
+//
+// # Start here
+//
+// Most users need only the files beside this package: transaction.schema.json,
+// fraud_alert.schema.json, account_status.schema.json and account_check.schema.json. Each
+// describes a CloudEvents 1.0 structured JSON event with the tenant extension attribute, its type
+// fixed and its data of that type's payload. In Go, Generate returns the same documents, keyed by
+// FileName.
+//
+// # Guarantees
+//
+//   - The files are Generate's output byte for byte: `go run ./schemas/gen` writes them, and a
+//     test fails when they are stale.
+//   - A schema states the shape and the simple rules (required fields, enums, lengths); the
+//     pipeline's validation (package event) has the last word on rules a schema cannot express,
+//     such as a currency code being a real ISO 4217 one, or times within the accepted range.
 package schemas
 
 import (

@@ -15,10 +15,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/gen"
 	"github.com/go-event-processor/go-event-processor/internal/demo"
 	"github.com/go-event-processor/go-event-processor/internal/devstack"
 	"github.com/go-event-processor/go-event-processor/internal/emulators"
+	"github.com/go-event-processor/go-event-processor/internal/eventgen"
 )
 
 func demoCommand() *cobra.Command {
@@ -57,7 +57,7 @@ It exits with status 1 when any count differs from what the stream demands.`,
 			go st.Run(runCtx)
 			fmt.Fprintf(stderr, "Sending the samples in events/ and %d generated records to %s…\n", events, st.Resources.Streams[0].Name)
 			sum, err := demo.Run(cmd.Context(), st, demo.Options{SamplesDir: filepath.Join(root, "events"),
-				Generate: gen.Options{Events: events, Seed: seed}, Timeout: timeout, Progress: stderr})
+				Generate: eventgen.Options{Events: events, Seed: seed}, Timeout: timeout, Progress: stderr})
 			if err != nil {
 				return err
 			}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/go-event-processor/go-event-processor/query"
-	"github.com/go-event-processor/go-event-processor/store"
+	"github.com/go-event-processor/go-event-processor/internal/queryapi"
+	"github.com/go-event-processor/go-event-processor/internal/store"
 )
 
 // queryClient calls the query API with a tenant's key.
@@ -43,7 +43,7 @@ func (c *queryClient) get(cmd *cobra.Command, path string, params url.Values, in
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if resp.StatusCode != http.StatusOK {
-		var e query.Error
+		var e queryapi.Error
 		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
 			if e.Error.Parameter != "" {
 				return fmt.Errorf("%d %s: %s %s", resp.StatusCode, e.Error.Code, e.Error.Parameter, e.Error.Message)
@@ -202,7 +202,7 @@ Output: a table for people, or -o json | ndjson | csv for export.`,
 			if qto != "" {
 				params.Set("to", qto)
 			}
-			var page query.QuarantinePage
+			var page queryapi.QuarantinePage
 			if err := c.get(cmd, "/quarantine", params, &page); err != nil {
 				return err
 			}

@@ -11,8 +11,8 @@ import (
 	"github.com/go-event-processor/go-event-processor/internal/emulators"
 	"github.com/go-event-processor/go-event-processor/internal/esm"
 	"github.com/go-event-processor/go-event-processor/internal/redrive"
+	"github.com/go-event-processor/go-event-processor/internal/store"
 	"github.com/go-event-processor/go-event-processor/producer"
-	"github.com/go-event-processor/go-event-processor/store"
 )
 
 func redriveCommand() *cobra.Command {

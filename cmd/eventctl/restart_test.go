@@ -18,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
-	"github.com/go-event-processor/go-event-processor/gen"
 	"github.com/go-event-processor/go-event-processor/internal/devstack"
 	"github.com/go-event-processor/go-event-processor/internal/emulators"
+	"github.com/go-event-processor/go-event-processor/internal/eventgen"
 )
 
 // TestKilledStackResumes kills `eventctl local up` with SIGKILL while it is working through a
@@ -29,8 +29,8 @@ import (
 func TestKilledStackResumes(t *testing.T) {
 	bin := buildEventctl(t)
 	data := t.TempDir()
-	records := gen.Generate(gen.Options{Events: 1500, Seed: 11})
-	want := gen.Expect(records)
+	records := eventgen.Generate(eventgen.Options{Events: 1500, Seed: 11})
+	want := eventgen.Expect(records)
 
 	// Batches of five keep the first stack busy long enough to be killed mid-stream.
 	first := startUp(t, bin, data, "--fresh", "--parameter-overrides", "RouterBatchSize=5")
@@ -143,7 +143,7 @@ func waitFor(t *testing.T, limit time.Duration, what func() string, ok func() bo
 	}
 }
 
-func put(t *testing.T, st devstack.State, records []gen.Record) {
+func put(t *testing.T, st devstack.State, records []eventgen.Record) {
 	k := emulators.KinesisClient(st.KinesisEndpoint)
 	for start := 0; start < len(records); start += 500 {
 		var entries []ktypes.PutRecordsRequestEntry

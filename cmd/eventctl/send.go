@@ -18,16 +18,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/gen"
 	"github.com/go-event-processor/go-event-processor/internal/demo"
 	"github.com/go-event-processor/go-event-processor/internal/emulators"
+	"github.com/go-event-processor/go-event-processor/internal/eventgen"
 	"github.com/go-event-processor/go-event-processor/producer"
 )
 
 func sendCommand() *cobra.Command {
 	var stream, stackDir string
 	var generate, rate int
-	var g gen.Options
+	var g eventgen.Options
 	cmd := &cobra.Command{
 		Use:   "send [FILE|DIR|-]...",
 		Short: "Put events on the stream: from files, a directory, NDJSON on stdin, or generated",
@@ -53,7 +53,7 @@ AWS configuration it sends wherever the SDK points.`,
 			var records []producer.Record
 			if generate > 0 {
 				g.Events = generate
-				for _, r := range gen.Generate(g) {
+				for _, r := range eventgen.Generate(g) {
 					records = append(records, producer.Record(r))
 				}
 			}

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-event-processor/go-event-processor/gen"
+	"github.com/go-event-processor/go-event-processor/internal/eventgen"
 )
 
 // TestSendThenQuery runs the user's path on the local stack: `local up`, `send --generate`, then
@@ -33,8 +33,8 @@ func TestSendThenQuery(t *testing.T) {
 		}
 		return string(out)
 	}
-	opts := gen.Options{Events: 600, Accounts: 5, Seed: 21, Tenants: []string{"bank-a", "bank-b"}}
-	want := gen.Expect(gen.Generate(opts))
+	opts := eventgen.Options{Events: 600, Accounts: 5, Seed: 21, Tenants: []string{"bank-a", "bank-b"}}
+	want := eventgen.Expect(eventgen.Generate(opts))
 	run("send", "--generate", "600", "--accounts", "5", "--seed", "21", "--tenants", "bank-a,bank-b")
 
 	perAccount := map[string]int{}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/go-event-processor/go-event-processor/handlers"
+	"github.com/go-event-processor/go-event-processor/internal/lambdahandler"
 	"github.com/go-event-processor/go-event-processor/internal/logging"
 	"github.com/go-event-processor/go-event-processor/internal/wiring"
 )
@@ -17,5 +17,5 @@ func main() {
 	if err != nil {
 		wiring.Exit(log, err)
 	}
-	lambda.Start(handlers.Authorizer(s))
+	lambda.Start(lambdahandler.Authorizer(s))
 }

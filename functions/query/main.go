@@ -7,10 +7,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/go-event-processor/go-event-processor/handlers"
+	"github.com/go-event-processor/go-event-processor/internal/lambdahandler"
 	"github.com/go-event-processor/go-event-processor/internal/logging"
+	"github.com/go-event-processor/go-event-processor/internal/queryapi"
 	"github.com/go-event-processor/go-event-processor/internal/wiring"
-	"github.com/go-event-processor/go-event-processor/query"
 )
 
 func main() {
@@ -19,5 +19,5 @@ func main() {
 	if err != nil {
 		wiring.Exit(log, err)
 	}
-	lambda.Start(handlers.Query(&query.API{Reader: s, Log: log}))
+	lambda.Start(lambdahandler.Query(&queryapi.API{Reader: s, Log: log}))
 }

@@ -10,12 +10,12 @@ import (
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/handlers"
 	"github.com/go-event-processor/go-event-processor/internal/awsenv"
+	"github.com/go-event-processor/go-event-processor/internal/invoke"
+	"github.com/go-event-processor/go-event-processor/internal/lambdahandler"
 	"github.com/go-event-processor/go-event-processor/internal/logging"
-	"github.com/go-event-processor/go-event-processor/invoke"
-	"github.com/go-event-processor/go-event-processor/routing"
-	"github.com/go-event-processor/go-event-processor/store"
+	"github.com/go-event-processor/go-event-processor/internal/routing"
+	"github.com/go-event-processor/go-event-processor/internal/store"
 )
 
 func main() {
@@ -45,5 +45,5 @@ func main() {
 		Quarantine: store.New(dynamoClient, table),
 		Log:        log,
 	}
-	lambda.Start(handlers.Kinesis(r))
+	lambda.Start(lambdahandler.Kinesis(r))
 }

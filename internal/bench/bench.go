@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/gen"
 	"github.com/go-event-processor/go-event-processor/internal/devstack"
+	"github.com/go-event-processor/go-event-processor/internal/eventgen"
+	"github.com/go-event-processor/go-event-processor/internal/store"
 	"github.com/go-event-processor/go-event-processor/producer"
-	"github.com/go-event-processor/go-event-processor/store"
 )
 
 // Options shape a run.
@@ -122,7 +122,7 @@ func Run(ctx context.Context, st *devstack.Stack, opts Options) (Report, error) 
 	}
 	if opts.Warmup > 0 {
 		rep.WarmupRecords = opts.Warmup
-		warm := gen.Generate(gen.Options{Events: opts.Warmup, Seed: opts.Seed + 1, Tenants: []string{"warmup-a", "warmup-b"}})
+		warm := eventgen.Generate(eventgen.Options{Events: opts.Warmup, Seed: opts.Seed + 1, Tenants: []string{"warmup-a", "warmup-b"}})
 		if _, _, err := send(ctx, st, warm, Options{Rate: opts.Rate}); err != nil {
 			return rep, fmt.Errorf("warm up the pipeline: %w", err)
 		}
@@ -134,8 +134,8 @@ func Run(ctx context.Context, st *devstack.Stack, opts Options) (Report, error) 
 	st.Capacity.Reset()
 	before := st.Invocations.Durations()
 
-	records := gen.Generate(gen.Options{Events: opts.Events, Seed: opts.Seed})
-	want := gen.Expect(records)
+	records := eventgen.Generate(eventgen.Options{Events: opts.Events, Seed: opts.Seed})
+	want := eventgen.Expect(records)
 	rep.ValidEvents = len(want.Stored)
 	for _, e := range want.Stored {
 		if e.Type == event.TypeFraudAlert || e.Type == event.TypeAccountStatus {
@@ -175,7 +175,7 @@ func Run(ctx context.Context, st *devstack.Stack, opts Options) (Report, error) 
 }
 
 // send puts the records at the set rate and returns when each valid event was put.
-func send(ctx context.Context, st *devstack.Stack, records []gen.Record, opts Options) (map[string]time.Time, time.Time, error) {
+func send(ctx context.Context, st *devstack.Stack, records []eventgen.Record, opts Options) (map[string]time.Time, time.Time, error) {
 	p, err := producer.New(st.Kinesis, st.Resources.Streams[0].Name)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -235,7 +235,7 @@ func waitCaughtUp(ctx context.Context, st *devstack.Stack, timeout time.Duration
 
 // measureStored reads every persisted event back and derives throughput and latency from its
 // storedAt (taken just before its transaction was sent, in the same process clock as the puts).
-func measureStored(ctx context.Context, st *devstack.Stack, want gen.Expected, putAt map[string]time.Time, start time.Time, rep *Report) error {
+func measureStored(ctx context.Context, st *devstack.Stack, want eventgen.Expected, putAt map[string]time.Time, start time.Time, rep *Report) error {
 	s := store.New(st.DynamoDB, *st.Resources.Tables[0].TableName)
 	tenants := map[string]bool{}
 	for _, e := range want.Stored {

@@ -10,10 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/gen"
 	"github.com/go-event-processor/go-event-processor/internal/devstack"
-	"github.com/go-event-processor/go-event-processor/store"
-	"github.com/go-event-processor/go-event-processor/typefn"
+	"github.com/go-event-processor/go-event-processor/internal/eventgen"
+	"github.com/go-event-processor/go-event-processor/internal/store"
+	"github.com/go-event-processor/go-event-processor/internal/typefn"
 )
 
 // ceilingTable is the scratch table the ceiling is measured on.
@@ -40,7 +40,7 @@ func CeilingWith(ctx context.Context, st *devstack.Stack, d time.Duration, write
 	defer st.DynamoDB.DeleteTable(context.WithoutCancel(ctx), &dynamodb.DeleteTableInput{TableName: aws.String(ceilingTable)})
 	s := store.New(st.DynamoDB, ceilingTable)
 	var writes []typefn.Write
-	for _, r := range gen.Generate(gen.Options{Events: 40000, Seed: 99, InvalidShare: -1, DuplicateShare: -1}) {
+	for _, r := range eventgen.Generate(eventgen.Options{Events: 40000, Seed: 99, InvalidShare: -1, DuplicateShare: -1}) {
 		e, err := event.Decode(r.Data)
 		if err != nil || e.Type != event.TypeTransaction {
 			continue

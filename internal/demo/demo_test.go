@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/gen"
 	"github.com/go-event-processor/go-event-processor/internal/demo"
 	"github.com/go-event-processor/go-event-processor/internal/devstack"
+	"github.com/go-event-processor/go-event-processor/internal/eventgen"
 )
 
 func repoRoot() string {
@@ -35,7 +35,7 @@ func TestDemo(t *testing.T) {
 	runCtx, stopRun := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- st.Run(runCtx) }()
-	sum, err := demo.Run(ctx, st, demo.Options{SamplesDir: filepath.Join(repoRoot(), "events"), Generate: gen.Options{Events: 400, Seed: 3}})
+	sum, err := demo.Run(ctx, st, demo.Options{SamplesDir: filepath.Join(repoRoot(), "events"), Generate: eventgen.Options{Events: 400, Seed: 3}})
 	stopRun()
 	if err != nil {
 		t.Fatal(err)

@@ -14,17 +14,17 @@ import (
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/gen"
 	"github.com/go-event-processor/go-event-processor/internal/devstack"
-	"github.com/go-event-processor/go-event-processor/store"
+	"github.com/go-event-processor/go-event-processor/internal/eventgen"
+	"github.com/go-event-processor/go-event-processor/internal/store"
 )
 
 // Options shape a demo run.
 type Options struct {
-	SamplesDir string        // events/
-	Generate   gen.Options   // the generated part of the stream
-	Timeout    time.Duration // how long to wait for the pipeline; 2 minutes when zero
-	Progress   io.Writer     // where the progress bar goes; nowhere when nil
+	SamplesDir string           // events/
+	Generate   eventgen.Options // the generated part of the stream
+	Timeout    time.Duration    // how long to wait for the pipeline; 2 minutes when zero
+	Progress   io.Writer        // where the progress bar goes; nowhere when nil
 }
 
 // Summary is what the demo found in the table, next to what it expected.
@@ -82,8 +82,8 @@ func Run(ctx context.Context, st *devstack.Stack, opts Options) (Summary, error)
 	if err != nil {
 		return Summary{}, err
 	}
-	records := append(samples, gen.Generate(opts.Generate)...)
-	want := gen.Expect(records)
+	records := append(samples, eventgen.Generate(opts.Generate)...)
+	want := eventgen.Expect(records)
 	sum := Summary{Sent: len(records), Duplicates: want.Duplicates, WantPersisted: map[event.Type]int{}, WantQuarantined: want.Quarantined}
 	for _, e := range want.Stored {
 		sum.WantPersisted[e.Type]++
@@ -107,7 +107,7 @@ func Run(ctx context.Context, st *devstack.Stack, opts Options) (Summary, error)
 }
 
 // put sends records with PutRecords, 500 at a time, retrying records the stream refuses.
-func put(ctx context.Context, k *kinesis.Client, stream string, records []gen.Record) error {
+func put(ctx context.Context, k *kinesis.Client, stream string, records []eventgen.Record) error {
 	for start := 0; start < len(records); start += 500 {
 		batch := records[start:min(start+500, len(records))]
 		entries := make([]ktypes.PutRecordsRequestEntry, len(batch))
@@ -175,7 +175,7 @@ func bar(w io.Writer, done, total int) {
 }
 
 // readBack counts what the table holds.
-func readBack(ctx context.Context, st *devstack.Stack, want gen.Expected, started time.Time, sum *Summary) error {
+func readBack(ctx context.Context, st *devstack.Stack, want eventgen.Expected, started time.Time, sum *Summary) error {
 	s := store.New(st.DynamoDB, *st.Resources.Tables[0].TableName)
 	sum.Persisted, sum.Quarantined, sum.Reasons = map[event.Type]int{}, map[string]int{}, map[string]string{}
 	tenants := map[string]bool{}

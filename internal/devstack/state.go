@@ -12,7 +12,7 @@ import (
 
 	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/internal/inproc"
-	"github.com/go-event-processor/go-event-processor/typefn"
+	"github.com/go-event-processor/go-event-processor/internal/typefn"
 )
 
 // State is what a running `local up` tells other commands: where its endpoints and logs are.

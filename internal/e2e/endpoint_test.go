@@ -15,10 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
-	"github.com/go-event-processor/go-event-processor/gen"
 	"github.com/go-event-processor/go-event-processor/internal/devstack"
 	"github.com/go-event-processor/go-event-processor/internal/emulators/emutest"
-	"github.com/go-event-processor/go-event-processor/store"
+	"github.com/go-event-processor/go-event-processor/internal/eventgen"
+	"github.com/go-event-processor/go-event-processor/internal/store"
 )
 
 // fault is what the edge does to one request instead of passing it on.
@@ -132,11 +132,11 @@ func edgeStack(t *testing.T, ep *edgeServer, params map[string]string) (st *devs
 // of it. It returns what the stream must leave and this run's sequence numbers: the emulators,
 // and so the stack's fixed-name stream and table, are shared by the package's tests and by
 // repeated runs, so each run sends a new stream (a seed of its own unless opts has one).
-func sendAndDrain(t *testing.T, st *devstack.Stack, ran <-chan error, opts gen.Options, limit time.Duration) (gen.Expected, map[string]bool) {
+func sendAndDrain(t *testing.T, st *devstack.Stack, ran <-chan error, opts eventgen.Options, limit time.Duration) (eventgen.Expected, map[string]bool) {
 	if opts.Seed == 0 {
 		opts.Seed = uint64(time.Now().UnixNano())
 	}
-	records := gen.Generate(opts)
+	records := eventgen.Generate(opts)
 	entries := make([]kinesistypes.PutRecordsRequestEntry, len(records))
 	for i, r := range records {
 		entries[i] = kinesistypes.PutRecordsRequestEntry{Data: r.Data, PartitionKey: aws.String(r.PartitionKey)}
@@ -167,12 +167,12 @@ func sendAndDrain(t *testing.T, st *devstack.Stack, ran <-chan error, opts gen.O
 			caughtUp, _ = st.CaughtUp(t.Context())
 		}
 	}
-	return gen.Expect(records), ours
+	return eventgen.Expect(records), ours
 }
 
 // checkStored checks that every event the stream must leave is stored, and that exactly its
 // records that can never succeed are quarantined.
-func checkStored(t *testing.T, s *store.Store, want gen.Expected, ours map[string]bool) {
+func checkStored(t *testing.T, s *store.Store, want eventgen.Expected, ours map[string]bool) {
 	t.Helper()
 	for _, e := range want.Stored {
 		got, err := s.GetEvent(t.Context(), e.Tenant, e.ID)
@@ -204,7 +204,7 @@ func TestStackOnOneEndpoint(t *testing.T) {
 	emu := emutest.Start(t)
 	ep := edge(t, emu.KinesisEndpoint, emu.DynamoDBEndpoint, nil)
 	st, ran := edgeStack(t, ep, nil)
-	want, ours := sendAndDrain(t, st, ran, gen.Options{Events: 400}, 90*time.Second)
+	want, ours := sendAndDrain(t, st, ran, eventgen.Options{Events: 400}, 90*time.Second)
 	checkStored(t, store.New(st.DynamoDB, *st.Resources.Tables[0].TableName), want, ours)
 	// The pipeline's own traffic went through the edge, not around it.
 	for _, target := range []string{"Kinesis_20131202.GetRecords", "DynamoDB_20120810.TransactWriteItems", "DynamoDB_20120810.BatchWriteItem"} {

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-event-processor/go-event-processor/account"
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/gen"
+	"github.com/go-event-processor/go-event-processor/internal/account"
 	"github.com/go-event-processor/go-event-processor/internal/emulators/emutest"
-	"github.com/go-event-processor/go-event-processor/store"
-	"github.com/go-event-processor/go-event-processor/typefn"
+	"github.com/go-event-processor/go-event-processor/internal/eventgen"
+	"github.com/go-event-processor/go-event-processor/internal/store"
+	"github.com/go-event-processor/go-event-processor/internal/typefn"
 )
 
 // faultyTargets are the DynamoDB operations of the functions that the fault test breaks: every
@@ -61,7 +61,7 @@ func TestStackUnderFaults(t *testing.T) {
 	// table cannot change this run's flags.
 	run := fmt.Sprintf("faults-%d", time.Now().UnixNano()%1e9)
 	start := time.Now()
-	want, ours := sendAndDrain(t, st, ran, gen.Options{Events: 1000, Accounts: 40, Tenants: []string{run + "-a", run + "-b"}}, 3*time.Minute)
+	want, ours := sendAndDrain(t, st, ran, eventgen.Options{Events: 1000, Accounts: 40, Tenants: []string{run + "-a", run + "-b"}}, 3*time.Minute)
 	f := ep.faults()
 	t.Logf("1,000 records through the stack in %s with %d requests failed before DynamoDB saw them (%d bursts of 5 in a row) and %d after it applied them",
 		time.Since(start).Round(time.Millisecond), f[failBefore], bursts, f[failAfter])

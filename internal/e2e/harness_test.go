@@ -15,15 +15,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/handlers"
 	"github.com/go-event-processor/go-event-processor/internal/emulators"
 	"github.com/go-event-processor/go-event-processor/internal/emulators/emutest"
+	"github.com/go-event-processor/go-event-processor/internal/invoke"
+	"github.com/go-event-processor/go-event-processor/internal/lambdahandler"
 	"github.com/go-event-processor/go-event-processor/internal/localinvoke"
 	"github.com/go-event-processor/go-event-processor/internal/reqcount"
-	"github.com/go-event-processor/go-event-processor/invoke"
-	"github.com/go-event-processor/go-event-processor/routing"
-	"github.com/go-event-processor/go-event-processor/store"
-	"github.com/go-event-processor/go-event-processor/typefn"
+	"github.com/go-event-processor/go-event-processor/internal/routing"
+	"github.com/go-event-processor/go-event-processor/internal/store"
+	"github.com/go-event-processor/go-event-processor/internal/typefn"
 )
 
 // pipeline is the whole pipeline on the emulators, with its requests counted.
@@ -57,7 +57,7 @@ func newPipeline(t *testing.T, shards int32) *pipeline {
 		Invoker:    &invoke.Lambda{Client: emulators.LambdaClient(srv.URL), Functions: functions},
 		Quarantine: p.store,
 	}
-	p.handle = handlers.Kinesis(r)
+	p.handle = lambdahandler.Kinesis(r)
 	return p
 }
 

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/store"
+	"github.com/go-event-processor/go-event-processor/internal/store"
 )
 
 // TestMixedStreamEndToEnd puts a mixed stream (every type, valid, duplicated, conflicting,

@@ -24,7 +24,7 @@ import (
 	"github.com/go-event-processor/go-event-processor/internal/localinvoke"
 	"github.com/go-event-processor/go-event-processor/internal/reqcount"
 	"github.com/go-event-processor/go-event-processor/internal/rie"
-	"github.com/go-event-processor/go-event-processor/store"
+	"github.com/go-event-processor/go-event-processor/internal/store"
 )
 
 // rieFunctions are the functions of template.yaml: code directory → timeout and memory there.

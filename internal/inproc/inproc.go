@@ -9,13 +9,13 @@ import (
 	"path"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/handlers"
+	"github.com/go-event-processor/go-event-processor/internal/invoke"
+	"github.com/go-event-processor/go-event-processor/internal/lambdahandler"
 	"github.com/go-event-processor/go-event-processor/internal/localinvoke"
-	"github.com/go-event-processor/go-event-processor/invoke"
-	"github.com/go-event-processor/go-event-processor/query"
-	"github.com/go-event-processor/go-event-processor/routing"
-	"github.com/go-event-processor/go-event-processor/store"
-	"github.com/go-event-processor/go-event-processor/typefn"
+	"github.com/go-event-processor/go-event-processor/internal/queryapi"
+	"github.com/go-event-processor/go-event-processor/internal/routing"
+	"github.com/go-event-processor/go-event-processor/internal/store"
+	"github.com/go-event-processor/go-event-processor/internal/typefn"
 )
 
 // Code directories of the functions that are not type functions.
@@ -60,9 +60,9 @@ func Handler(codeURI string, env map[string]string, db store.API, lambdaClient i
 	}
 	switch path.Clean(codeURI) {
 	case QueryCode:
-		return localinvoke.JSON(handlers.Query(&query.API{Reader: store.New(db, table), Log: log})), nil
+		return localinvoke.JSON(lambdahandler.Query(&queryapi.API{Reader: store.New(db, table), Log: log})), nil
 	case AuthorizerCode:
-		return localinvoke.JSON(handlers.Authorizer(store.New(db, table))), nil
+		return localinvoke.JSON(lambdahandler.Authorizer(store.New(db, table))), nil
 	case RouterCode:
 	default:
 		return nil, fmt.Errorf("%s: not a function of this project (want %s, %s, %s or a type function)", codeURI, RouterCode, QueryCode, AuthorizerCode)
@@ -74,5 +74,5 @@ func Handler(codeURI string, env map[string]string, db store.API, lambdaClient i
 		}
 	}
 	r := &routing.Router{Invoker: &invoke.Lambda{Client: lambdaClient, Functions: functions}, Quarantine: store.New(db, table), Log: log}
-	return localinvoke.JSON(handlers.Kinesis(r)), nil
+	return localinvoke.JSON(lambdahandler.Kinesis(r)), nil
 }

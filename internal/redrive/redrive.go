@@ -17,8 +17,8 @@ import (
 
 	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/internal/esm"
+	"github.com/go-event-processor/go-event-processor/internal/store"
 	"github.com/go-event-processor/go-event-processor/producer"
-	"github.com/go-event-processor/go-event-processor/store"
 )
 
 // Summary says what a redrive did.

@@ -10,13 +10,13 @@ import (
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/gen"
 	"github.com/go-event-processor/go-event-processor/internal/emulators/emutest"
 	"github.com/go-event-processor/go-event-processor/internal/esm"
+	"github.com/go-event-processor/go-event-processor/internal/eventgen"
 	"github.com/go-event-processor/go-event-processor/internal/redrive"
+	"github.com/go-event-processor/go-event-processor/internal/routing"
+	"github.com/go-event-processor/go-event-processor/internal/store"
 	"github.com/go-event-processor/go-event-processor/producer"
-	"github.com/go-event-processor/go-event-processor/routing"
-	"github.com/go-event-processor/go-event-processor/store"
 )
 
 func TestMain(m *testing.M) { emutest.Main(m) }
@@ -43,7 +43,7 @@ func TestRedriveQuarantined(t *testing.T) {
 	stack := emutest.Start(t)
 	stream := stack.CreateStream(t, 1)
 	s := store.New(stack.DynamoDB, stack.CreateTable(t, store.Schema))
-	valid := gen.Generate(gen.Options{Events: 1, InvalidShare: -1, DuplicateShare: -1})[0]
+	valid := eventgen.Generate(eventgen.Options{Events: 1, InvalidShare: -1, DuplicateShare: -1})[0]
 	now := time.Now()
 	if err := s.Quarantine(t.Context(), []routing.Quarantined{
 		{Record: routing.Record{Data: valid.Data, PartitionKey: valid.PartitionKey, ShardID: "shardId-000000000000", SequenceNumber: "1", ArrivalTime: now}, Code: "invalid", Reason: "rejected by an older schema"},
@@ -77,7 +77,7 @@ func TestRedriveOnFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	var recs []producer.Record
-	for _, r := range gen.Generate(gen.Options{Events: 5, InvalidShare: -1, DuplicateShare: -1}) {
+	for _, r := range eventgen.Generate(eventgen.Options{Events: 5, InvalidShare: -1, DuplicateShare: -1}) {
 		recs = append(recs, producer.Record(r))
 	}
 	if _, err := p.SendRaw(t.Context(), recs...); err != nil {

@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/go-event-processor/go-event-processor/event"
+	"github.com/go-event-processor/go-event-processor/internal/store"
 	"github.com/go-event-processor/go-event-processor/internal/templatecheck"
-	"github.com/go-event-processor/go-event-processor/store"
-	"github.com/go-event-processor/go-event-processor/typefn"
+	"github.com/go-event-processor/go-event-processor/internal/typefn"
 )
 
 // typeOfCodeUri maps each type function's code to the event type it persists.

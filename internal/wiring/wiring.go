@@ -13,8 +13,8 @@ import (
 	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/internal/awsenv"
 	"github.com/go-event-processor/go-event-processor/internal/logging"
-	"github.com/go-event-processor/go-event-processor/store"
-	"github.com/go-event-processor/go-event-processor/typefn"
+	"github.com/go-event-processor/go-event-processor/internal/store"
+	"github.com/go-event-processor/go-event-processor/internal/typefn"
 )
 
 // StartTypeFunction reads TABLE_NAME, builds the DynamoDB client once, and starts the Lambda
