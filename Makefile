@@ -4,12 +4,14 @@
 #   make test    vet, then every test, on the emulators
 #   make build   build each functions/<name> into bin/<name>/bootstrap (Lambda, linux/arm64)
 #   make demo    run the pipeline demo on the emulators
+#   make fuzz    fuzz record → router → quarantine item for FUZZTIME (default 30s; CI runs it)
+#   make lint    cfn-lint the template
 #   make clean   remove build output
 
 SHELL := /bin/bash
 FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 
-.PHONY: tools test build demo clean FORCE
+.PHONY: tools test fuzz lint build demo clean FORCE
 
 tools:
 	bash scripts/install-emulators.sh
@@ -17,6 +19,16 @@ tools:
 test: tools
 	go vet ./...
 	go test -count=1 ./...
+
+FUZZTIME ?= 30s
+
+# Any record up to Kinesis's 1 MiB: no panic, sent or quarantined, every quarantine item bounded.
+fuzz: tools
+	go test -run x -fuzz FuzzRouterQuarantine -fuzztime $(FUZZTIME) ./internal/store
+
+# cfn-lint judges the template (informational checks included: I3011 asks for retained state).
+lint:
+	cfn-lint --include-checks I -- template.yaml
 
 build: $(FUNCTIONS:%=bin/%/bootstrap)
 

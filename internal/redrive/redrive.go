@@ -54,6 +54,10 @@ func Quarantined(ctx context.Context, q Quarantine, k Sender, stream string, fro
 		if r.RedrivenAt != "" {
 			continue
 		}
+		if r.Minimal {
+			sum.StillFails[fmt.Sprintf("%s: DynamoDB refused its full item, so only its length and SHA-256 are kept; the whole record is in the stream at its shard and sequence number until retention ends", r.Code)]++
+			continue
+		}
 		if r.RawTruncated {
 			// Even with force: sending the kept prefix would send another record.
 			sum.StillFails[fmt.Sprintf("%s: only the first %d bytes are kept; the whole record is in the stream at its shard and sequence number until retention ends", event.CodeOversize, len(r.Raw))]++

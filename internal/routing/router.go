@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/go-event-processor/go-event-processor/event"
+	"github.com/go-event-processor/go-event-processor/internal/bounded"
 	"github.com/go-event-processor/go-event-processor/internal/typefn"
 )
 
@@ -150,20 +151,29 @@ func (r *Router) Route(ctx context.Context, records []Record) Result {
 	return res
 }
 
-// quarantine stores bad records; if that fails they are retried.
+// quarantine stores bad records; those it could not store are retried, and only those.
 func (r *Router) quarantine(ctx context.Context, st *batchState, res *Result, bad []Quarantined, at []int) {
 	if len(bad) == 0 {
 		return
 	}
-	if err := r.Quarantine.Quarantine(ctx, bad); err != nil {
-		r.logf(ctx, slog.LevelWarn, "quarantine failed; records will be retried", "records", len(bad), "error", err.Error())
+	errs := r.Quarantine.Quarantine(ctx, bad)
+	if errs != nil && len(errs) != len(bad) {
+		// A broken Quarantine: no record can be known stored, so every one is retried.
+		r.logf(ctx, slog.LevelError, "quarantine answered the wrong number of results; records will be retried",
+			"records", len(bad), "results", len(errs))
 		for _, i := range at {
 			st.fail(i)
 		}
 		return
 	}
-	res.Quarantined += len(bad)
-	for _, q := range bad {
+	for k, q := range bad {
+		if errs != nil && errs[k] != nil {
+			st.fail(at[k])
+			r.logf(ctx, slog.LevelWarn, "quarantine failed; record will be retried", "shardId", q.ShardID,
+				"sequenceNumber", q.SequenceNumber, "error", errs[k].Error())
+			continue
+		}
+		res.Quarantined++
 		r.logf(ctx, slog.LevelWarn, "record quarantined", "shardId", q.ShardID, "sequenceNumber", q.SequenceNumber,
 			"eventId", q.EventID, "code", q.Code, "reason", q.Reason)
 	}
@@ -215,7 +225,14 @@ func quarantined(rec Record, err error) Quarantined {
 		q.Code = code
 	}
 	// Whatever the record names of itself, when it can be read: a tenant finds its own records.
-	q.Tenant, q.EventID, q.Type = event.Peek(rec.Data)
+	// Bounded, as the reason is: a record of up to 1 MiB may hold an id of almost as much.
+	tenant, id, typ := event.Peek(rec.Data)
+	if len(tenant) <= MaxTenantBytes {
+		q.Tenant = tenant
+	}
+	q.EventID = bounded.String(id, MaxEventIDBytes)
+	q.Type = event.Type(bounded.String(string(typ), MaxTypeBytes))
+	q.Reason = bounded.String(q.Reason, MaxReasonBytes)
 	return q
 }
 

@@ -190,17 +190,32 @@ func (f *fakeInvoker) Invoke(_ context.Context, t event.Type, b typefn.Batch) (t
 type fakeQuarantine struct {
 	stored   []routing.Quarantined
 	calls    int
-	failCall map[int]bool // Quarantine fails on these call numbers, from 1
-	fail     bool         // ... or always
+	failCall map[int]bool    // Quarantine fails every record on these call numbers, from 1
+	fail     bool            // ... or always
+	failSeq  map[string]bool // ... or only the records of these sequence numbers
+	short    bool            // answers one result too few
 }
 
-func (f *fakeQuarantine) Quarantine(_ context.Context, recs []routing.Quarantined) error {
+func (f *fakeQuarantine) Quarantine(_ context.Context, recs []routing.Quarantined) []error {
 	f.calls++
-	if f.fail || f.failCall[f.calls] {
-		return errors.New("ProvisionedThroughputExceededException")
+	errs := make([]error, len(recs))
+	var failed bool
+	for i, q := range recs {
+		if f.fail || f.failCall[f.calls] || f.failSeq[q.SequenceNumber] {
+			errs[i], failed = errors.New("ProvisionedThroughputExceededException"), true
+			continue
+		}
+		if !f.short {
+			f.stored = append(f.stored, q)
+		}
 	}
-	f.stored = append(f.stored, recs...)
-	return nil
+	if f.short {
+		return errs[:len(errs)-1]
+	}
+	if !failed {
+		return nil
+	}
+	return errs
 }
 
 // ---- expectations ----
@@ -524,6 +539,36 @@ func TestRoute(t *testing.T) {
 			inv:  fakeInvoker{answers: map[string]typefn.Result{seq(1): {Status: typefn.Rejected, Reason: "invalid: data.amount must be at least 1 minor unit"}}},
 			q:    fakeQuarantine{fail: true},
 			want: want{sent: []sent{{txn, []int{0, 1, 2}}}, failed: []int{1}, done: map[event.Type]int{txn: 2}},
+		},
+		{
+			name: "one record's failure to be quarantined fails no other record",
+			in: []input{
+				rawInput(acctA, "nope"),                 // 0: cannot be quarantined: failed
+				broken(txn, acctB, "data.amount", -5),   // 1: quarantined
+				valid(txn, acctA),                       // 2: held back behind 0
+				valid(txn, acctB),                       // 3: sent
+				broken(alert, acctC, "data.score", 200), // 4: quarantined
+			},
+			q: fakeQuarantine{failSeq: map[string]bool{seq(0): true}},
+			want: want{
+				sent:   []sent{{txn, []int{3}}},
+				failed: []int{0, 2},
+				quarantined: []quar{
+					{at: 1, code: event.CodeInvalid, reason: "data.amount"},
+					{at: 4, code: event.CodeInvalid, reason: "data.score"},
+				},
+				done: map[event.Type]int{txn: 1},
+			},
+		},
+		{
+			name: "a quarantine answering the wrong number of results fails every record it was given",
+			in:   []input{rawInput(acctA, "nope"), broken(txn, acctB, "data.amount", -5), valid(txn, acctC)},
+			q:    fakeQuarantine{short: true},
+			want: want{
+				sent:   []sent{{txn, []int{2}}},
+				failed: []int{0, 1},
+				done:   map[event.Type]int{txn: 1},
+			},
 		},
 		{
 			name: "decode-time quarantine succeeds while the second one fails",

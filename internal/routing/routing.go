@@ -24,16 +24,27 @@ type Record struct {
 }
 
 // Quarantined is a record that can never succeed, kept with everything needed to understand,
-// fix and redrive it.
+// fix and redrive it. The router bounds every value it copies from the record (see the Max*
+// constants), so that a quarantined record can always be logged and stored.
 type Quarantined struct {
 	Record
 	Code   string // an event.Code* value
-	Reason string // for people, naming the field at fault
-	// What is known of the event, when its envelope decoded.
+	Reason string // for people, naming the field at fault; at most MaxReasonBytes and "…"
+	// What the record names of itself, when it can be read: its tenant (only a tenant of at
+	// most MaxTenantBytes, so a real one), its id (at most MaxEventIDBytes and "…") and its type
+	// (at most MaxTypeBytes and "…").
 	Tenant  string
 	EventID string
 	Type    event.Type
 }
+
+// Bounds of the values a Quarantined copies from a record.
+const (
+	MaxReasonBytes  = 1 << 10
+	MaxEventIDBytes = 128 // the envelope allows ids of up to 128 characters
+	MaxTypeBytes    = 64
+	MaxTenantBytes  = 63 // the envelope allows tenants of up to 63 characters
+)
 
 // Invoker sends a batch to the function of an event type and returns its answer. An error means
 // the whole batch failed for a transient reason (throttling, timeout, a function error).
@@ -42,6 +53,10 @@ type Invoker interface {
 }
 
 // Quarantine stores quarantined records. Storing the same record twice must change nothing.
+// It answers one error per record given, nil for each one stored, or a nil slice when every
+// record was stored: one record's failure must not fail another. A record that failed is
+// retried by the stream, so an error must mean a transient failure; a record whose item is
+// refused for good must be stored in some smaller form instead.
 type Quarantine interface {
-	Quarantine(ctx context.Context, records []Quarantined) error
+	Quarantine(ctx context.Context, records []Quarantined) []error
 }

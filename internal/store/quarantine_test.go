@@ -20,12 +20,12 @@ func TestQuarantineOversizeRecord(t *testing.T) {
 	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 	huge := bytes.Repeat([]byte("{\"pad\":\"x\"}"), (1<<20)/11)
 	small := []byte(`{"not": "an event"}`)
-	err := s.Quarantine(t.Context(), []routing.Quarantined{
+	errs := s.Quarantine(t.Context(), []routing.Quarantined{
 		{Record: routing.Record{Data: huge, ShardID: "shardId-000000000000", SequenceNumber: "1", ArrivalTime: at}, Code: event.CodeOversize, Reason: "oversize: too big"},
 		{Record: routing.Record{Data: small, ShardID: "shardId-000000000000", SequenceNumber: "2", ArrivalTime: at}, Code: event.CodeUnknownType, Reason: "unknown_type"},
 	})
-	if err != nil {
-		t.Fatalf("quarantine a %d-byte record: %v", len(huge), err)
+	if errs != nil {
+		t.Fatalf("quarantine a %d-byte record: %v", len(huge), errs)
 	}
 	recs, err := s.QuarantinedBetween(t.Context(), at, at)
 	if err != nil {

@@ -204,8 +204,13 @@ type QuarantinedRecord struct {
 	RawTruncated bool   `dynamodbav:"rawTruncated,omitempty" json:"rawTruncated,omitempty"`
 	RawBytes     int    `dynamodbav:"rawBytes,omitempty" json:"rawBytes,omitempty"`
 	RawSHA256    string `dynamodbav:"rawSha256,omitempty" json:"rawSha256,omitempty"`
-	RedrivenAt   string `dynamodbav:"redrivenAt,omitempty" json:"redrivenAt,omitempty"`
-	RedrivenAs   string `dynamodbav:"redrivenAs,omitempty" json:"redrivenAs,omitempty"` // the new sequence number
+	// Minimal marks the item written in place of one DynamoDB refused for good: it keeps the
+	// code, a shorter reason, RawBytes and RawSHA256 but none of the record's bytes, and says why
+	// in RefusedBecause.
+	Minimal        bool   `dynamodbav:"minimal,omitempty" json:"minimal,omitempty"`
+	RefusedBecause string `dynamodbav:"refusedBecause,omitempty" json:"refusedBecause,omitempty"`
+	RedrivenAt     string `dynamodbav:"redrivenAt,omitempty" json:"redrivenAt,omitempty"`
+	RedrivenAs     string `dynamodbav:"redrivenAs,omitempty" json:"redrivenAs,omitempty"` // the new sequence number
 }
 
 // QuarantinedBetween lists records quarantined with arrival times in [from, to], oldest first,

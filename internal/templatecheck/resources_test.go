@@ -232,3 +232,27 @@ func TestEveryReferenceResolves(t *testing.T) {
 		}
 	}
 }
+
+// TestStatefulResourcesAreRetained: deleting or replacing the stack must never delete stored
+// events, unprocessed records or the record of what failed. Every stateful resource (a table, a
+// stream, a queue) keeps DeletionPolicy and UpdateReplacePolicy Retain, as cfn-lint's I3011 asks.
+func TestStatefulResourcesAreRetained(t *testing.T) {
+	tpl := loadTemplate(t)
+	stateful := map[string]bool{"AWS::DynamoDB::Table": true, "AWS::Kinesis::Stream": true, "AWS::SQS::Queue": true}
+	var found []string
+	for id, r := range tpl.Resources {
+		if !stateful[r.Type] {
+			continue
+		}
+		found = append(found, id)
+		if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
+			t.Errorf("%s (%s): DeletionPolicy %q, UpdateReplacePolicy %q; want Retain for both", id, r.Type, r.DeletionPolicy, r.UpdateReplacePolicy)
+		}
+	}
+	slices.Sort(found)
+	for _, want := range []string{"EventStream", "EventsTable", "RouterFailureQueue"} {
+		if !slices.Contains(found, want) {
+			t.Errorf("stateful resources %v lack %s", found, want)
+		}
+	}
+}

@@ -45,6 +45,9 @@ type Resource struct {
 	Properties map[string]any
 	// Metadata holds the resource's Metadata (e.g. BuildMethod); never nil after loading.
 	Metadata map[string]any
+	// DeletionPolicy and UpdateReplacePolicy are the resource's policies ("Retain", …); empty
+	// when the template sets none, which CloudFormation takes as Delete.
+	DeletionPolicy, UpdateReplacePolicy string
 }
 
 // Load reads and parses the template at path.
@@ -90,10 +93,14 @@ func Parse(data []byte) (Template, error) {
 		if typ == "" {
 			return Template{}, fmt.Errorf("resource %s has no Type", id)
 		}
+		deletion, _ := m["DeletionPolicy"].(string)
+		replace, _ := m["UpdateReplacePolicy"].(string)
 		t.Resources[id] = Resource{
-			Type:       typ,
-			Properties: mapOrEmpty(m["Properties"]),
-			Metadata:   mapOrEmpty(m["Metadata"]),
+			Type:                typ,
+			Properties:          mapOrEmpty(m["Properties"]),
+			Metadata:            mapOrEmpty(m["Metadata"]),
+			DeletionPolicy:      deletion,
+			UpdateReplacePolicy: replace,
 		}
 	}
 	return t, nil
