@@ -22,25 +22,6 @@ import (
 // holds: far below DynamoDB's 400 KB.
 const maxOversizeItemBytes = 8 << 10
 
-// itemBytes is an item's size as DynamoDB counts it: attribute names and values.
-func itemBytes(item map[string]types.AttributeValue) int {
-	n := 0
-	for name, v := range item {
-		n += len(name)
-		switch v := v.(type) {
-		case *types.AttributeValueMemberS:
-			n += len(v.Value)
-		case *types.AttributeValueMemberB:
-			n += len(v.Value)
-		case *types.AttributeValueMemberN:
-			n += len(v.Value)
-		default:
-			n++
-		}
-	}
-	return n
-}
-
 // bigField makes a record of about size bytes that begins like an event and holds one huge
 // value at path (a top-level member, or "data.<name>").
 func bigField(path string, size int) []byte {
@@ -95,7 +76,7 @@ func TestQuarantineBoundsEveryValue(t *testing.T) {
 		if err != nil || out.Item == nil {
 			t.Fatalf("record %s: %v, item %v", q.SequenceNumber, err, out.Item != nil)
 		}
-		if n := itemBytes(out.Item); n > maxOversizeItemBytes {
+		if n := store.ItemSize(out.Item); n > maxOversizeItemBytes {
 			t.Errorf("record %s of %d bytes: its quarantine item is %d bytes, want at most %d", q.SequenceNumber, len(q.Data), n, maxOversizeItemBytes)
 		}
 	}

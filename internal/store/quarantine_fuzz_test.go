@@ -44,25 +44,6 @@ func (q *itemQuarantine) Quarantine(_ context.Context, recs []routing.Quarantine
 	return nil
 }
 
-// fuzzItemBytes is an item's size as DynamoDB counts it: attribute names and values.
-func fuzzItemBytes(item map[string]types.AttributeValue) int {
-	n := 0
-	for name, v := range item {
-		n += len(name)
-		switch v := v.(type) {
-		case *types.AttributeValueMemberS:
-			n += len(v.Value)
-		case *types.AttributeValueMemberB:
-			n += len(v.Value)
-		case *types.AttributeValueMemberN:
-			n += len(v.Value)
-		default:
-			n++
-		}
-	}
-	return n
-}
-
 // grow puts a string of size bytes, as member name, first in the record's object (when it is
 // one), so that the fuzzer reaches records of up to Kinesis's 1 MiB that begin like an event.
 func grow(raw []byte, name string, size uint32) []byte {
@@ -127,7 +108,7 @@ func FuzzRouterQuarantine(f *testing.F) {
 			t.Fatalf("record of %d bytes: sent %d, quarantined %d (%d items), failed %v; want it sent or quarantined", len(data), inv.sent, res.Quarantined, len(q.items), res.Failed)
 		}
 		for _, item := range q.items {
-			n := fuzzItemBytes(item)
+			n := itemSize(item)
 			if limit := min(len(data), event.MaxRecordBytes+1) + fuzzMaxItemOverhead; len(data) <= event.MaxRecordBytes && n > limit {
 				t.Fatalf("record of %d bytes: quarantine item of %d bytes, want at most %d", len(data), n, limit)
 			}
