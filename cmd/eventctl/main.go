@@ -51,7 +51,7 @@ Start with:
 	}
 	local := &cobra.Command{Use: "local", Short: "Manage the local stack (see: eventctl local up --help)"}
 	local.AddCommand(upCommand())
-	cmd.AddCommand(demoCommand(), local, invokeCommand(), logsCommand(), queryCommand(), sendCommand(), redriveCommand(), benchCommand())
+	cmd.AddCommand(demoCommand(), local, invokeCommand(), logsCommand(), queryCommand(), sendCommand(), redriveCommand(), benchCommand(), envJSONCommand())
 	return cmd
 }
 
