@@ -30,9 +30,9 @@ func (c *AccountCheck) Account() string { return c.AccountID }
 
 // The rules of an account check's fields.
 var (
-	checkRules   = rules(validation.Required, oneOf("must be kyc, balance, fraud_screen or sanctions", CheckKYC, CheckBalance, CheckFraudScreen, CheckSanctions))
-	outcomeRules = rules(validation.Required, oneOf("must be pass, review or fail", OutcomePass, OutcomeReview, OutcomeFail))
-	detailsRules = rules(validation.Length(0, 500))
+	checkRules   = rules(required("kyc, balance, fraud_screen or sanctions"), oneOf("must be kyc, balance, fraud_screen or sanctions", CheckKYC, CheckBalance, CheckFraudScreen, CheckSanctions))
+	outcomeRules = rules(required("pass, review or fail"), oneOf("must be pass, review or fail", OutcomePass, OutcomeReview, OutcomeFail))
+	detailsRules = rules(validation.Length(0, 500).Error("must be at most 500 characters"))
 )
 
 // Validate checks the check's rules.

@@ -31,7 +31,7 @@ func (s *AccountStatus) Account() string { return s.AccountID }
 // The rules of a status change's fields. Blocked actions come only with a freeze and a
 // monitoring level only with monitor (the "other" variants are for the other actions).
 var (
-	statusActionRules    = rules(validation.Required, oneOf("must be freeze, unfreeze or monitor", StatusFreeze, StatusUnfreeze, StatusMonitor))
+	statusActionRules    = rules(required("freeze, unfreeze or monitor"), oneOf("must be freeze, unfreeze or monitor", StatusFreeze, StatusUnfreeze, StatusMonitor))
 	eachBlockedAction    = validation.Each(oneOf("must be debit, credit, card, atm, transfer or online", AllActions...))
 	blockedActionsRules  = rules(eachBlockedAction)
 	otherBlockedActions  = rules(validation.Empty.Error("is only allowed with action freeze"), eachBlockedAction)

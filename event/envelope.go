@@ -3,9 +3,9 @@ package event
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,14 +38,21 @@ type Event struct {
 
 // The rules of the envelope's fields.
 var (
-	specVersionRules     = rules(validation.Required, oneOf("must be 1.0", SpecVersion))
-	eventIDRules         = rules(validation.Required, validation.Length(1, 128), printable.rule("must be printable ASCII without spaces"))
-	sourceRules          = rules(validation.Required, validation.Length(1, 256), printable.rule("must be a URI-reference without spaces"))
+	specVersionRules     = rules(validation.Required.Error("is required: 1.0"), oneOf("must be 1.0", SpecVersion))
+	eventIDRules         = rules(validation.Required.Error("is required: "+eventIDShape), validation.Length(1, 128).Error("must be "+eventIDShape), printable.rule("must be "+eventIDShape))
+	sourceRules          = rules(validation.Required.Error("is required: "+sourceShape), validation.Length(1, 256).Error("must be "+sourceShape), printable.rule("must be "+sourceShape))
 	timeRules            = rules(requiredTime, timeInRange)
-	subjectRequired      = validation.Rule(validation.Required)
+	subjectRequired      = validation.Rule(validation.Required.Error("is required: the account id, equal to data.accountId (the partition key)"))
 	dataContentTypeRules = rules(oneOf("must be application/json", ContentTypeJSON))
-	tenantRules          = rules(validation.Required, tenantShape.rule("must be 1 to 63 lowercase letters, digits or -"))
-	dataRequired         = validation.Required.Error("is required")
+	tenantRules          = rules(validation.Required.Error("is required: "+tenantShapeText), tenantShape.rule("must be "+tenantShapeText))
+	dataRequired         = validation.Required.Error("is required: a JSON object, the payload of the event's type")
+)
+
+// The shapes of the envelope's strings, for reasons.
+const (
+	eventIDShape    = "1 to 128 printable ASCII characters without spaces"
+	sourceShape     = "a URI-reference of 1 to 256 printable ASCII characters without spaces"
+	tenantShapeText = "1 to 63 lowercase letters, digits or -, starting with a letter or digit"
 )
 
 // subjectIsAccount requires the subject to be the payload's account, the partition key.
@@ -112,7 +119,9 @@ type wire struct {
 }
 
 // Decode parses and validates one record. The error is a *RejectError for anything that can
-// never succeed: oversize, not JSON, an unknown type, or fields that break a rule.
+// never succeed: oversize, not JSON, JSON that readers can read differently (a repeated member
+// name, invalid UTF-8, a lone surrogate: see the package documentation), an unknown type, or
+// fields that break a rule.
 func Decode(raw []byte) (*Event, error) {
 	if len(raw) > MaxRecordBytes {
 		return nil, reject(CodeOversize, fmt.Sprintf("the record is %d bytes; the limit is %d", len(raw), MaxRecordBytes))
@@ -140,13 +149,33 @@ func normalize(e *Event) {
 }
 
 // decodeJSON is Decode with encoding/json: for every record decodeFast gives up on, and the
-// reference for what a record decodes to.
+// reference for what a record decodes to. Before encoding/json reads anything, strictError
+// refuses what it would read loosely: repeated member names, invalid UTF-8, lone surrogates.
 func decodeJSON(raw []byte) (*Event, error) {
+	if err := strictError(raw); err != nil {
+		return nil, err
+	}
+	e, err := decodeWire(raw)
+	if err != nil {
+		return nil, respell(raw, err)
+	}
+	return e, nil
+}
+
+// decodeWire decodes and validates a record that passed the strict check.
+func decodeWire(raw []byte) (*Event, error) {
 	var w wire
 	if err := json.Unmarshal(raw, &w); err != nil {
-		return nil, decodeError("", err)
+		err = decodeError("", err, raw, &w)
+		if isPrototype(&w) {
+			err = renamePrototype(err)
+		}
+		return nil, err
 	}
-	if w.SpecVersion == "" && len(w.Event) > 0 {
+	if bytes.HasPrefix(bytes.TrimLeft(raw, " \t\r\n"), []byte("null")) {
+		return nil, reject(CodeNotJSON, "the record must be a JSON object, got null")
+	}
+	if isPrototype(&w) {
 		return fromPrototype(&w)
 	}
 	e := &Event{
@@ -182,17 +211,28 @@ func decodeJSON(raw []byte) (*Event, error) {
 	return e, nil
 }
 
-// unknownType is the reason for a type the pipeline does not know.
-func unknownType(t string) error {
+// isPrototype reports whether a record is in the prototype's shape: no specversion, an Event.
+func isPrototype(w *wire) bool { return w.SpecVersion == "" && len(w.Event) > 0 }
+
+// typeNames lists the accepted types for reasons.
+var typeNames = func() string {
 	names := make([]string, len(Types))
 	for i, t := range Types {
 		names[i] = string(t)
 	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}()
+
+// unknownType is the reason for a type the pipeline does not know.
+func unknownType(t string) error {
 	if t == "" {
-		return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: "type", Problem: "is required"}}}
+		return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: "type", Problem: "is required: one of " + typeNames}}}
 	}
-	return reject(CodeUnknownType, fmt.Sprintf("type %q is not one of %s", t, strings.Join(names, ", ")))
+	return reject(CodeUnknownType, fmt.Sprintf("type %s is not one the pipeline accepts: type must be %s", quoteValue(t), typeNames))
 }
+
+// timeExample is an RFC 3339 time, for reasons.
+const timeExample = "2026-11-10T23:00:00Z"
 
 // parseTime parses an RFC 3339 time into dst (in UTC) or returns a reason naming field.
 func parseTime(s string, dst *time.Time, field string) error {
@@ -201,10 +241,15 @@ func parseTime(s string, dst *time.Time, field string) error {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: field, Problem: fmt.Sprintf("must be an RFC 3339 time, got %q", s)}}}
+		return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: field, Problem: timeProblem(s)}}}
 	}
 	*dst = t.UTC()
 	return nil
+}
+
+// timeProblem is the reason for a time that is not RFC 3339.
+func timeProblem(got string) string {
+	return "must be an RFC 3339 time such as " + timeExample + ", got " + quoteValue(got)
 }
 
 // decodeStrict decodes a JSON object into v, refusing fields v does not have (a misspelt field is
@@ -213,68 +258,38 @@ func decodeStrict(raw []byte, v any, prefix string) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeError(prefix, err)
+		return decodeError(prefix, err, raw, v)
 	}
 	return nil
 }
 
-// decodeError turns an encoding/json error into a RejectError.
-func decodeError(prefix string, err error) error {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		if typeErr.Field == "" {
-			if prefix == "" {
-				return reject(CodeNotJSON, "the record must be a JSON object, got a JSON "+typeErr.Value)
-			}
-			return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: prefix, Problem: "must be a JSON object, got " + typeErr.Value}}}
-		}
-		return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: join(prefix, typeErr.Field), Problem: fmt.Sprintf("must be a %s, got %s", jsonKind(typeErr.Type.String()), typeErr.Value)}}}
-	}
-	var timeErr *time.ParseError
-	if errors.As(err, &timeErr) {
-		return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: prefix, Problem: fmt.Sprintf("has a time that is not RFC 3339: %q", timeErr.Value)}}}
-	}
-	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
-		name := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
-		return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: join(prefix, name), Problem: "is not a known field"}}}
-	}
-	if prefix == "" {
-		return reject(CodeNotJSON, "the record is not valid JSON: "+err.Error())
-	}
-	return &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: prefix, Problem: "is not valid JSON: " + err.Error()}}}
-}
-
-// jsonKind names a Go type the way a JSON producer thinks of it.
-func jsonKind(goType string) string {
-	switch {
-	case goType == "string":
-		return "string"
-	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
-		return "number"
-	case goType == "bool":
-		return "boolean"
-	case strings.HasPrefix(goType, "[]"):
-		return "array"
-	case goType == "time.Time":
-		return "RFC 3339 time string"
-	}
-	return "object"
-}
-
 // Peek reads what it can of a record that failed to decode: its tenant, id and type, from the
-// envelope or the prototype's shape; empty where the record does not say. Quarantine uses it so
-// that a tenant can find its own rejected records.
+// envelope or the prototype's shape; empty where the record does not say, or says twice (a member
+// repeated, which the strict check refuses: which of the two is meant is not known). Quarantine
+// uses it so that a tenant can find its own rejected records.
 func Peek(raw []byte) (tenant, id string, t Type) {
 	var w wire
 	if json.Unmarshal(raw, &w) != nil {
 		return "", "", ""
 	}
-	tenant = w.Tenant
-	if tenant == "" {
-		tenant = w.Client
+	repeated := repeatedPeekedNames(raw)
+	twice := func(name string) bool { return slices.Contains(repeated, name) }
+	// The member the decoder reads first: the prototype's tenant is its Client.
+	tenant, key, other, otherKey := w.Tenant, "tenant", w.Client, "client"
+	if isPrototype(&w) {
+		tenant, key, other, otherKey = other, otherKey, tenant, key
 	}
-	if !tenantShape.match(tenant) {
+	if tenant == "" {
+		tenant, key = other, otherKey
+	}
+	if twice(key) || !tenantShape.match(tenant) {
 		tenant = ""
 	}
-	return tenant, w.ID, Type(w.Type)
+	if id = w.ID; twice("id") {
+		id = ""
+	}
+	if t = Type(w.Type); twice("type") {
+		t = ""
+	}
+	return tenant, id, t
 }

@@ -51,7 +51,7 @@ func decodeFast(raw []byte) (e *Event, ok bool) {
 			return nil, false // another field, another spelling: encoding/json decides
 		}
 		if seen&bits != 0 {
-			return nil, false // a repeated field: the last one wins there, simpler to leave it
+			return nil, false // a repeated field: decodeJSON refuses it and says why
 		}
 		seen |= bits
 	}

@@ -41,6 +41,21 @@ var fastSamples = []string{
 	`{"specversion":"1.0","id":"e1","source":"s","type":"account_check","subject":"acc-1","tenant":"t","data":null}`,
 	`{"ID":"7c1f6a52-0d55-4c8e-9a51-2f0c1b7a9e01","Source":"application","Client":"examplebank","Type":"transaction","Event":{"TransactionID":"4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c","FraudScore":20,"CustomerID":"c","AccountID":"a","Time":"2026-11-10T23:00:00Z"}}`,
 	`{}`, `[]`, `{"data":`, `{"data":{"accountId":}}`, `{"data":{}`, ``, `null`,
+	// Numbers: integers only, within ±(2^53−1); -0 is 0.
+	`{"specversion":"1.0","id":"e1","source":"s","type":"transaction","time":"2026-11-10T23:00:00Z","subject":"acc-1","tenant":"t","data":{"transactionId":"4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c","accountId":"acc-1","customerId":"c","amount":1e3,"currency":"EUR","direction":"debit"}}`,
+	`{"specversion":"1.0","id":"e1","source":"s","type":"transaction","time":"2026-11-10T23:00:00Z","subject":"acc-1","tenant":"t","data":{"transactionId":"4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c","accountId":"acc-1","customerId":"c","amount":12.5,"currency":"EUR","direction":"debit"}}`,
+	`{"specversion":"1.0","id":"e1","source":"s","type":"transaction","time":"2026-11-10T23:00:00Z","subject":"acc-1","tenant":"t","data":{"transactionId":"4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c","accountId":"acc-1","customerId":"c","amount":-0,"currency":"EUR","direction":"debit"}}`,
+	`{"specversion":"1.0","id":"e1","source":"s","type":"transaction","time":"2026-11-10T23:00:00Z","subject":"acc-1","tenant":"t","data":{"transactionId":"4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c","accountId":"acc-1","customerId":"c","amount":9007199254740991,"currency":"EUR","direction":"debit"}}`,
+	`{"specversion":"1.0","id":"e1","source":"s","type":"transaction","time":"2026-11-10T23:00:00Z","subject":"acc-1","tenant":"t","data":{"transactionId":"4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c","accountId":"acc-1","customerId":"c","amount":9007199254740992,"currency":"EUR","direction":"debit"}}`,
+	`{"specversion":"1.0","id":"e1","source":"s","type":"transaction","time":"2026-11-10T23:00:00Z","subject":"acc-1","tenant":"t","data":{"transactionId":"4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c","accountId":"acc-1","customerId":"c","amount":-9223372036854775808,"currency":"EUR","direction":"debit"}}`,
+	`{"specversion":"1.0","id":"e1","source":"s","type":"transaction","time":"2026-11-10T23:00:00Z","subject":"acc-1","tenant":"t","data":{"transactionId":"4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c","accountId":"acc-1","customerId":"c","fraudScore":9007199254740993}}`,
+	`{"specversion":"1.0","id":"e1","source":"s","type":"fraud_alert","time":"2026-11-10T23:00:00Z","subject":"acc-1","tenant":"t","data":{"accountId":"acc-1","score":93.0,"reason":"r","severity":"low","recommendedAction":"monitor"}}`,
+	// Strict JSON: repeats, case variants, lone surrogates, invalid UTF-8 in names.
+	`{"specversion":"1.0","id":"e1","source":"s","type":"account_check","time":"2026-11-10T23:00:00Z","subject":"acc-1","tenant":"a","tenant":"t","data":{"accountId":"acc-1","check":"kyc","outcome":"pass"}}`,
+	`{"specversion":"1.0","id":"e1","source":"s","type":"account_check","time":"2026-11-10T23:00:00Z","subject":"acc-1","tenant":"t","TENANT":"a","data":{"accountId":"acc-1","check":"kyc","outcome":"pass"}}`,
+	`{"data":{"accountId":"acc-1","check":"kyc","outcome":"pass","score":1,"score":2},"specversion":"1.0","id":"e1","source":"s","type":"account_check","time":"2026-11-10T23:00:00Z","subject":"acc-1","tenant":"t"}`,
+	`{"specversion":"1.0","id":"e\ud800","source":"s","type":"account_check","time":"2026-11-10T23:00:00Z","subject":"acc-1","tenant":"t","data":{"accountId":"acc-1","check":"kyc","outcome":"pass"}}`,
+	"{\"specversion\":\"1.0\",\"id\":\"e1\",\"source\":\"s\",\"type\":\"account_check\",\"time\":\"2026-11-10T23:00:00Z\",\"subject\":\"acc-1\",\"tenant\":\"t\",\"data\":{\"accountId\":\"acc-1\",\"check\":\"kyc\",\"outcome\":\"pass\",\"d\xe9tails\":\"x\"}}",
 }
 
 // sameAsJSON fails unless Decode (which tries decodeFast first) and decodeJSON agree on raw: the
@@ -98,4 +113,44 @@ func FuzzDecodeFast(f *testing.F) {
 		}
 		sameAsJSON(t, raw)
 	})
+}
+
+// TestDecodeFastNumbers: what the fast path does with each kind of number, and that Decode then
+// says what decodeJSON says. It gives up on what is not an integer or does not fit its field's Go
+// type (encoding/json words the reason); it reads the others, and the rules refuse those out of
+// range, on both paths alike.
+func TestDecodeFastNumbers(t *testing.T) {
+	const txn = `{"specversion":"1.0","id":"e1","source":"s","type":"transaction","time":"2026-11-10T23:00:00Z","subject":"acc-1","tenant":"t","data":{"transactionId":"4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c","accountId":"acc-1","customerId":"c","amount":AMOUNT,"currency":"EUR","direction":"debit"}}`
+	cases := []struct {
+		amount string
+		fast   bool // decodeFast reads it
+		valid  bool
+	}{
+		{"1250", true, true},
+		{"-0", true, false},
+		{"0", true, false},
+		{"9007199254740991", true, true},
+		{"9007199254740992", true, false},
+		{"-9007199254740992", true, false},
+		{"9223372036854775807", true, false},
+		{"9223372036854775808", false, false},
+		{"12.5", false, false},
+		{"12.0", false, false},
+		{"1e3", false, false},
+		{"1E3", false, false},
+		{"-0.0", false, false},
+		{"01", false, false},
+		{"-", false, false},
+		{"+1", false, false},
+	}
+	for _, c := range cases {
+		raw := []byte(strings.Replace(txn, "AMOUNT", c.amount, 1))
+		if _, ok := event.DecodeFast(raw); ok != c.fast {
+			t.Errorf("amount %s: decodeFast ok = %v, want %v", c.amount, ok, c.fast)
+		}
+		if _, err := event.Decode(raw); (err == nil) != c.valid {
+			t.Errorf("amount %s: Decode error %v", c.amount, err)
+		}
+		sameAsJSON(t, raw)
+	}
 }

@@ -26,9 +26,9 @@ func (f *FraudAlert) Account() string { return f.AccountID }
 // The rules of a fraud alert's fields.
 var (
 	alertTransactionIDRules = rules(isUUID)
-	reasonRules             = rules(validation.Required, validation.Length(1, 500))
-	severityRules           = rules(validation.Required, isSeverity)
-	recommendedActionRules  = rules(validation.Required, oneOf("must be monitor or freeze", RecommendMonitor, RecommendFreeze))
+	reasonRules             = rules(required("1 to 500 characters"), validation.Length(1, 500).Error("must be 1 to 500 characters"))
+	severityRules           = rules(required("low, medium, high or critical"), isSeverity)
+	recommendedActionRules  = rules(required("monitor or freeze"), oneOf("must be monitor or freeze", RecommendMonitor, RecommendFreeze))
 )
 
 // Validate checks the alert's rules.

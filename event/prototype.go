@@ -3,6 +3,7 @@ package event
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -82,20 +83,53 @@ func fromPrototype(w *wire) (*Event, error) {
 		}
 		e.Data = check
 	default:
-		return nil, reject(CodeUnknownType, fmt.Sprintf("prototype Type %q is not one of transaction, fraud_detection, check_account", w.Type))
+		if w.Type == "" {
+			return nil, invalidField("Type", "is required: "+prototypeTypes)
+		}
+		return nil, reject(CodeUnknownType, fmt.Sprintf("prototype Type %s is not one the prototype had: Type must be %s", quoteValue(w.Type), prototypeTypes))
 	}
 	timeErr := parseTime(p.Time, &e.Time, "time")
 	err := e.Validate()
 	if p.FraudScore == nil && e.Type != TypeTransaction {
-		err = mergeRejects(err, &RejectError{Code: CodeInvalid, Fields: []FieldError{{Field: "data.score", Problem: "is required"}}})
+		err = mergeRejects(err, invalidField("data.score", "is required: "+integerFields["score"].inRange))
 	}
 	if timeErr != nil {
 		err = mergeRejects(timeErr, dropFields(err, func(f string) bool { return f == "time" }))
 	}
+	err = renamePrototype(err)
+	// The prototype's ids were UUIDs: the UUID rule replaces the envelope's rules of those fields.
+	var uuidErrs []FieldError
+	for _, id := range []struct{ field, value string }{
+		{"ID", w.ID}, {"Event.TransactionID", p.TransactionID}, {"Event.CustomerID", p.CustomerID}, {"Event.AccountID", p.AccountID},
+	} {
+		switch {
+		case id.value != "" && !isCanonicalUUID(id.value):
+			uuidErrs = append(uuidErrs, FieldError{Field: id.field, Problem: "must be " + prototypeUUID})
+		case id.value == "" && hasField(err, id.field):
+			uuidErrs = append(uuidErrs, FieldError{Field: id.field, Problem: "is required: " + prototypeUUID})
+		}
+	}
+	if len(uuidErrs) > 0 {
+		err = mergeRejects(&RejectError{Code: CodeInvalid, Fields: uuidErrs}, dropFields(err, func(f string) bool {
+			return slices.ContainsFunc(uuidErrs, func(u FieldError) bool { return u.Field == f })
+		}))
+	}
 	if err != nil {
-		return nil, renamePrototype(err)
+		return nil, err
 	}
 	return e, nil
+}
+
+// prototypeTypes lists the prototype's types for reasons.
+const prototypeTypes = prototypeTransaction + ", " + prototypeFraudDetection + " or " + prototypeCheckAccount
+
+// prototypeUUID is what the prototype's ids are, for reasons.
+const prototypeUUID = "a UUID, as the prototype's ids are: lower-case hex digits in groups of 8-4-4-4-12, such as 7c1f6a52-0d55-4c8e-9a51-2f0c1b7a9e01"
+
+// hasField reports whether err is a RejectError naming field.
+func hasField(err error, field string) bool {
+	var r *RejectError
+	return errors.As(err, &r) && slices.ContainsFunc(r.Fields, func(f FieldError) bool { return f.Field == field })
 }
 
 func severityOf(score int) string {

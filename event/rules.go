@@ -86,20 +86,29 @@ func oneOf(message string, values ...string) validation.Rule {
 var requiredTime = validation.By(func(value any) error {
 	if t, ok := value.(time.Time); ok {
 		if t.IsZero() {
-			return validation.ErrRequired
+			return errTimeRequired
 		}
 		return nil
 	}
-	return validation.Required.Validate(value)
+	return requiredTimeRule.Validate(value)
 })
+
+// errTimeRequired is the reason for a missing time.
+var (
+	errTimeRequired  = validation.ErrRequired.SetMessage("is required: an RFC 3339 time such as " + timeExample)
+	requiredTimeRule = validation.Required.ErrorObject(errTimeRequired)
+)
 
 // timeInRange rejects times no bank system produces.
 var timeInRange = validation.By(func(value any) error {
 	if t, ok := value.(time.Time); ok && !validTime(t) {
-		return validation.NewError("validation_time", "must be a time between 1970 and 2999")
+		return errTimeRange
 	}
 	return nil
 })
+
+// errTimeRange is the reason for a time out of range.
+var errTimeRange = validation.NewError("validation_time", "must be a time from 1970 to 2999, such as "+timeExample)
 
 // optional returns the value p points to, or nil: rules treat a nil pointer and nil alike, and
 // passing the value spares each rule a reflective copy of it.

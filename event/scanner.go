@@ -108,7 +108,7 @@ func (s *scanner) str() string {
 			s.i = i + 1
 			v := s.src[start:i]
 			if !ascii && !utf8.ValidString(v) {
-				s.bad = true // encoding/json replaces invalid bytes
+				s.bad = true // decodeJSON refuses invalid bytes and says why
 			}
 			return v
 		case c >= utf8.RuneSelf:

@@ -12,7 +12,7 @@ type Transaction struct {
 	TransactionID string    `json:"transactionId" jsonschema:"format=uuid"`
 	AccountID     string    `json:"accountId"`
 	CustomerID    string    `json:"customerId"`
-	Amount        *int64    `json:"amount,omitempty" jsonschema:"minimum=1"`
+	Amount        *int64    `json:"amount,omitempty" jsonschema:"minimum=1,maximum=9007199254740991"`
 	Currency      string    `json:"currency,omitempty" jsonschema:"pattern=^[A-Z]{3}$"`
 	Direction     string    `json:"direction,omitempty" jsonschema:"enum=debit,enum=credit"`
 	Channel       string    `json:"channel,omitempty" jsonschema:"enum=card,enum=atm,enum=transfer,enum=online"`
@@ -34,20 +34,20 @@ func (t *Transaction) Account() string { return t.AccountID }
 // The rules of a transaction's fields. Amount, currency and direction come together: when one is
 // present the others are required (the "money" variants).
 var (
-	transactionIDRules = rules(validation.Required, isUUID)
+	transactionIDRules = rules(required(uuidShape), isUUID)
 	amountRules        = rules(validation.By(positiveAmount))
-	moneyAmountRules   = rules(validation.NotNil.Error("is required with currency and direction"), validation.By(positiveAmount))
+	moneyAmountRules   = rules(validation.NotNil.Error("is required with currency and direction: "+amountRange), validation.By(positiveAmount))
 	isCurrency         = oneOf("must be an ISO 4217 currency code", currencies...)
 	currencyRules      = rules(isCurrency)
-	moneyCurrencyRules = rules(validation.Required.Error("is required with amount and direction"), isCurrency)
+	moneyCurrencyRules = rules(validation.Required.Error("is required with amount and direction: an ISO 4217 currency code"), isCurrency)
 	isDirection        = oneOf("must be debit or credit", ActionDebit, ActionCredit)
 	directionRules     = rules(isDirection)
-	moneyDirection     = rules(validation.Required.Error("is required with amount and currency"), isDirection)
+	moneyDirection     = rules(validation.Required.Error("is required with amount and currency: debit or credit"), isDirection)
 	channelRules       = rules(oneOf("must be card, atm, transfer or online", ActionCard, ActionATM, ActionTransfer, ActionOnline))
-	merchantNameRules  = rules(validation.Required, validation.Length(1, 128))
+	merchantNameRules  = rules(required("1 to 128 characters"), validation.Length(1, 128).Error("must be 1 to 128 characters"))
 	mccRules           = rules(mcc.rule("must be a 4-digit merchant category code"))
 	countryRules       = rules(country.rule("must be an ISO 3166-1 alpha-2 code"))
-	terminalRules      = rules(validation.Length(0, 64))
+	terminalRules      = rules(validation.Length(0, 64).Error("must be at most 64 characters"))
 )
 
 // Validate checks the transaction's rules.
@@ -81,10 +81,17 @@ func (m Merchant) Validate() error {
 	return f.err()
 }
 
-// positiveAmount rejects zero and negative amounts (Min alone lets zero through as "empty").
+// amountRange is what an amount may be, for reasons.
+var amountRange = integerFields["amount"].inRange
+
+// errAmount is the reason for an amount out of range.
+var errAmount = validation.NewError("validation_amount", "must be "+amountRange)
+
+// positiveAmount rejects zero and negative amounts (Min alone lets zero through as "empty"), and
+// amounts beyond MaxSafeInteger, which not every reader of JSON keeps exactly.
 func positiveAmount(v any) error {
-	if a, ok := v.(int64); ok && a < 1 {
-		return validation.NewError("validation_amount", "must be at least 1 minor unit")
+	if a, ok := v.(int64); ok && (a < 1 || a > MaxSafeInteger) {
+		return errAmount
 	}
 	return nil
 }

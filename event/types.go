@@ -80,11 +80,14 @@ func SeverityRank(s string) int {
 }
 
 // isIdentifier requires the shape of account and customer ids.
-var isIdentifier = identifier.rule("must be 1 to 64 letters, digits or _.:- starting with a letter or digit")
+var isIdentifier = identifier.rule("must be " + identifierShape)
+
+// identifierShape is the shape of account and customer ids, for reasons.
+const identifierShape = "1 to 64 letters, digits or _.:- starting with a letter or digit"
 
 // idRules are the rules of a required identifier; optionalIDRules of one that may be absent.
 var (
-	idRules         = rules(validation.Required, isIdentifier)
+	idRules         = rules(validation.Required.Error("is required: "+identifierShape), isIdentifier)
 	optionalIDRules = rules(isIdentifier)
 )
 
@@ -99,7 +102,15 @@ func validTime(t time.Time) bool { return t.Year() >= 1970 && t.Year() < 3000 }
 
 // isUUID requires a UUID in its canonical text form: is.UUID, matched without its regular expression,
 // with is.ErrUUID's code (importing is would link govalidator and its regular expressions).
-var isUUID = validation.NewStringRuleWithError(isCanonicalUUID, validation.NewError("validation_is_uuid", "must be a UUID"))
+var isUUID = validation.NewStringRuleWithError(isCanonicalUUID, validation.NewError("validation_is_uuid", "must be "+uuidShape))
+
+// uuidShape is the shape isUUID requires, for reasons.
+const uuidShape = "a UUID in lower-case hex, 8-4-4-4-12, such as 4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c"
+
+// required is validation.Required with a reason that says what the field holds.
+func required(holds string) validation.Rule {
+	return validation.Required.Error("is required: " + holds)
+}
 
 // isSeverity requires one of the severity levels.
 var isSeverity = oneOf("must be low, medium, high or critical", Severities...)

@@ -20,9 +20,9 @@ var (
 	refIdentifier = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$`)
 	refMCC        = regexp.MustCompile(`^[0-9]{4}$`)
 	refCountry    = regexp.MustCompile(`^[A-Z]{2}$`)
-	refIDRules    = []validation.Rule{validation.Required, validation.Match(refIdentifier).Error("must be 1 to 64 letters, digits or _.:- starting with a letter or digit")}
+	refIDRules    = []validation.Rule{validation.Required.Error("is required: 1 to 64 letters, digits or _.:- starting with a letter or digit"), validation.Match(refIdentifier).Error("must be 1 to 64 letters, digits or _.:- starting with a letter or digit")}
 	refScoreRules = []validation.Rule{validation.Min(0).Error("must be between 0 and 100"), validation.Max(100).Error("must be between 0 and 100")}
-	refUUID       = is.UUID.Error("must be a UUID")
+	refUUID       = is.UUID.Error("must be a UUID in lower-case hex, 8-4-4-4-12, such as 4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c")
 )
 
 // refEvent is Event with the payload validated by the reference rules.
@@ -60,24 +60,24 @@ func refValidate(e *Event) error {
 		r.Data = refPayload{e.Data}
 	}
 	err := validation.ValidateStruct(r,
-		validation.Field(&r.SpecVersion, validation.Required, validation.In(SpecVersion).Error("must be 1.0")),
-		validation.Field(&r.ID, validation.Required, validation.Length(1, 128), validation.Match(refPrintable).Error("must be printable ASCII without spaces")),
-		validation.Field(&r.Source, validation.Required, validation.Length(1, 256), validation.Match(refPrintable).Error("must be a URI-reference without spaces")),
-		validation.Field(&r.Time, validation.Required, validation.By(func(any) error {
+		validation.Field(&r.SpecVersion, validation.Required.Error("is required: 1.0"), validation.In(SpecVersion).Error("must be 1.0")),
+		validation.Field(&r.ID, validation.Required.Error("is required: 1 to 128 printable ASCII characters without spaces"), validation.Length(1, 128).Error("must be 1 to 128 printable ASCII characters without spaces"), validation.Match(refPrintable).Error("must be 1 to 128 printable ASCII characters without spaces")),
+		validation.Field(&r.Source, validation.Required.Error("is required: a URI-reference of 1 to 256 printable ASCII characters without spaces"), validation.Length(1, 256).Error("must be a URI-reference of 1 to 256 printable ASCII characters without spaces"), validation.Match(refPrintable).Error("must be a URI-reference of 1 to 256 printable ASCII characters without spaces")),
+		validation.Field(&r.Time, validation.Required.Error("is required: an RFC 3339 time such as 2026-11-10T23:00:00Z"), validation.By(func(any) error {
 			if !validTime(r.Time) {
-				return validation.NewError("validation_time", "must be a time between 1970 and 2999")
+				return validation.NewError("validation_time", "must be a time from 1970 to 2999, such as 2026-11-10T23:00:00Z")
 			}
 			return nil
 		})),
-		validation.Field(&r.Subject, validation.Required, validation.By(func(any) error {
+		validation.Field(&r.Subject, validation.Required.Error("is required: the account id, equal to data.accountId (the partition key)"), validation.By(func(any) error {
 			if e.Data != nil && e.Data.Account() != "" && r.Subject != e.Data.Account() {
 				return validation.NewError("validation_subject", "must equal data.accountId (the partition key)")
 			}
 			return nil
 		})),
 		validation.Field(&r.DataContentType, validation.In(ContentTypeJSON).Error("must be application/json")),
-		validation.Field(&r.Tenant, validation.Required, validation.Match(refTenant).Error("must be 1 to 63 lowercase letters, digits or -")),
-		validation.Field(&r.Data, validation.Required.Error("is required")),
+		validation.Field(&r.Tenant, validation.Required.Error("is required: 1 to 63 lowercase letters, digits or -, starting with a letter or digit"), validation.Match(refTenant).Error("must be 1 to 63 lowercase letters, digits or -, starting with a letter or digit")),
+		validation.Field(&r.Data, validation.Required.Error("is required: a JSON object, the payload of the event's type")),
 	)
 	return invalid("", err)
 }
@@ -85,28 +85,28 @@ func refValidate(e *Event) error {
 func refTransaction(t *Transaction) error {
 	money := t.Amount != nil || t.Currency != "" || t.Direction != ""
 	positive := func(v any) error {
-		if a, ok := v.(*int64); ok && a != nil && *a < 1 {
-			return validation.NewError("validation_amount", "must be at least 1 minor unit")
+		if a, ok := v.(*int64); ok && a != nil && (*a < 1 || *a > 1<<53-1) {
+			return validation.NewError("validation_amount", "must be a whole number of minor units from 1 to 9007199254740991")
 		}
 		return nil
 	}
 	err := validation.ValidateStruct(t,
-		validation.Field(&t.TransactionID, validation.Required, refUUID),
+		validation.Field(&t.TransactionID, validation.Required.Error("is required: a UUID in lower-case hex, 8-4-4-4-12, such as 4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c"), refUUID),
 		validation.Field(&t.AccountID, refIDRules...),
 		validation.Field(&t.CustomerID, refIDRules...),
-		validation.Field(&t.Amount, validation.When(money, validation.NotNil.Error("is required with currency and direction")), validation.By(positive)),
-		validation.Field(&t.Currency, validation.When(money, validation.Required.Error("is required with amount and direction")), validation.In(currencies...).Error("must be an ISO 4217 currency code")),
-		validation.Field(&t.Direction, validation.When(money, validation.Required.Error("is required with amount and currency")), validation.In(ActionDebit, ActionCredit).Error("must be debit or credit")),
+		validation.Field(&t.Amount, validation.When(money, validation.NotNil.Error("is required with currency and direction: a whole number of minor units from 1 to 9007199254740991")), validation.By(positive)),
+		validation.Field(&t.Currency, validation.When(money, validation.Required.Error("is required with amount and direction: an ISO 4217 currency code")), validation.In(currencies...).Error("must be an ISO 4217 currency code")),
+		validation.Field(&t.Direction, validation.When(money, validation.Required.Error("is required with amount and currency: debit or credit")), validation.In(ActionDebit, ActionCredit).Error("must be debit or credit")),
 		validation.Field(&t.Channel, validation.In(ActionCard, ActionATM, ActionTransfer, ActionOnline).Error("must be card, atm, transfer or online")),
 		validation.Field(&t.FraudScore, refScoreRules...),
 	)
 	if t.Merchant != nil {
 		m := *t.Merchant
 		if merr := validation.ValidateStruct(&m,
-			validation.Field(&m.Name, validation.Required, validation.Length(1, 128)),
+			validation.Field(&m.Name, validation.Required.Error("is required: 1 to 128 characters"), validation.Length(1, 128).Error("must be 1 to 128 characters")),
 			validation.Field(&m.MCC, validation.Match(refMCC).Error("must be a 4-digit merchant category code")),
 			validation.Field(&m.Country, validation.Match(refCountry).Error("must be an ISO 3166-1 alpha-2 code")),
-			validation.Field(&m.Terminal, validation.Length(0, 64)),
+			validation.Field(&m.Terminal, validation.Length(0, 64).Error("must be at most 64 characters")),
 		); merr != nil {
 			errs, _ := err.(validation.Errors)
 			if errs == nil {
@@ -125,26 +125,26 @@ func refFraudAlert(f *FraudAlert) error {
 		validation.Field(&f.CustomerID, validation.Match(refIdentifier).Error("must be 1 to 64 letters, digits or _.:- starting with a letter or digit")),
 		validation.Field(&f.TransactionID, refUUID),
 		validation.Field(&f.Score, refScoreRules...),
-		validation.Field(&f.Reason, validation.Required, validation.Length(1, 500)),
-		validation.Field(&f.Severity, validation.Required, validation.In(Severities...).Error("must be low, medium, high or critical")),
-		validation.Field(&f.RecommendedAction, validation.Required, validation.In(RecommendMonitor, RecommendFreeze).Error("must be monitor or freeze")),
+		validation.Field(&f.Reason, validation.Required.Error("is required: 1 to 500 characters"), validation.Length(1, 500).Error("must be 1 to 500 characters")),
+		validation.Field(&f.Severity, validation.Required.Error("is required: low, medium, high or critical"), validation.In(Severities...).Error("must be low, medium, high or critical")),
+		validation.Field(&f.RecommendedAction, validation.Required.Error("is required: monitor or freeze"), validation.In(RecommendMonitor, RecommendFreeze).Error("must be monitor or freeze")),
 	)
 }
 
 func refAccountStatus(s *AccountStatus) error {
 	return validation.ValidateStruct(s,
 		validation.Field(&s.AccountID, refIDRules...),
-		validation.Field(&s.Action, validation.Required, validation.In(StatusFreeze, StatusUnfreeze, StatusMonitor).Error("must be freeze, unfreeze or monitor")),
+		validation.Field(&s.Action, validation.Required.Error("is required: freeze, unfreeze or monitor"), validation.In(StatusFreeze, StatusUnfreeze, StatusMonitor).Error("must be freeze, unfreeze or monitor")),
 		validation.Field(&s.BlockedActions,
 			validation.When(s.Action != StatusFreeze, validation.Empty.Error("is only allowed with action freeze")),
 			validation.Each(validation.In(AllActions...).Error("must be debit, credit, card, atm, transfer or online"))),
 		validation.Field(&s.MonitoringLevel,
 			validation.When(s.Action != StatusMonitor, validation.Empty.Error("is only allowed with action monitor")),
 			validation.In(Severities...).Error("must be low, medium, high or critical")),
-		validation.Field(&s.Reason, validation.Required, validation.Length(1, 500)),
+		validation.Field(&s.Reason, validation.Required.Error("is required: 1 to 500 characters"), validation.Length(1, 500).Error("must be 1 to 500 characters")),
 		validation.Field(&s.EffectiveAt, validation.By(func(v any) error {
 			if t, ok := v.(*time.Time); ok && t != nil && !validTime(*t) {
-				return validation.NewError("validation_time", "must be a time between 1970 and 2999")
+				return validation.NewError("validation_time", "must be a time from 1970 to 2999, such as 2026-11-10T23:00:00Z")
 			}
 			return nil
 		})),
@@ -155,10 +155,10 @@ func refAccountCheck(c *AccountCheck) error {
 	return validation.ValidateStruct(c,
 		validation.Field(&c.AccountID, refIDRules...),
 		validation.Field(&c.CustomerID, validation.Match(refIdentifier).Error("must be 1 to 64 letters, digits or _.:- starting with a letter or digit")),
-		validation.Field(&c.Check, validation.Required, validation.In(CheckKYC, CheckBalance, CheckFraudScreen, CheckSanctions).Error("must be kyc, balance, fraud_screen or sanctions")),
-		validation.Field(&c.Outcome, validation.Required, validation.In(OutcomePass, OutcomeReview, OutcomeFail).Error("must be pass, review or fail")),
+		validation.Field(&c.Check, validation.Required.Error("is required: kyc, balance, fraud_screen or sanctions"), validation.In(CheckKYC, CheckBalance, CheckFraudScreen, CheckSanctions).Error("must be kyc, balance, fraud_screen or sanctions")),
+		validation.Field(&c.Outcome, validation.Required.Error("is required: pass, review or fail"), validation.In(OutcomePass, OutcomeReview, OutcomeFail).Error("must be pass, review or fail")),
 		validation.Field(&c.Score, refScoreRules...),
-		validation.Field(&c.Details, validation.Length(0, 500)),
+		validation.Field(&c.Details, validation.Length(0, 500).Error("must be at most 500 characters")),
 	)
 }
 
@@ -180,7 +180,9 @@ func TestValidateIsReference(t *testing.T) {
 		}
 		return &n
 	}
-	num := func() int { return []int{12, 12, 12, 12, 0, 1, 99, 100, 101, -1, 1 << 40}[rng.IntN(11)] }
+	num := func() int {
+		return []int{12, 12, 12, 12, 0, 1, 99, 100, 101, -1, 1 << 40, 1<<53 - 1, 1 << 53}[rng.IntN(13)]
+	}
 	times := []time.Time{time.Date(2026, 11, 10, 23, 0, 0, 0, time.UTC), time.Date(2026, 11, 10, 23, 0, 0, 0, time.UTC), {}, time.Date(2026, 11, 10, 23, 0, 0, 0, time.UTC), time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", 3600))}
 	uuid := "4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c"
 	valid := 0

@@ -113,12 +113,12 @@ func mix(accounts, perAccount int) []sent {
 	bad(event.CodeOversize, `{"pad":"`+strings.Repeat("x", event.MaxRecordBytes)+`"}`)
 	// The prototype's shape: two accepted, one refused.
 	proto := func(id, typ, time string, score int) string {
-		return fmt.Sprintf(`{"ID":%q,"Source":"application","Client":"bank-a","Type":%q,"Event":{"TransactionID":"4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c","FraudScore":%d,"CustomerID":"cus-9","AccountID":"acc-900","Time":%q}}`, id, typ, score, time)
+		return fmt.Sprintf(`{"ID":%q,"Source":"application","Client":"bank-a","Type":%q,"Event":{"TransactionID":"4b0e2c8d-5a3f-4f1e-8c2b-9d7e6f5a4b3c","FraudScore":%d,"CustomerID":"5e4d3c2b-1a09-4f8e-9d7c-6b5a49382716","AccountID":"9b2d7c1e-0a4f-4e8b-8c3d-5f6a7b8c9d00","Time":%q}}`, id, typ, score, time)
 	}
 	out = append(out,
-		sent{data: []byte(proto("7c1f6a52-0d55-4c8e-9a51-2f0c1b7a9e01", "transaction", "2026-11-10T09:30:00Z", 20)), account: "acc-900", tenant: "bank-a", id: "7c1f6a52-0d55-4c8e-9a51-2f0c1b7a9e01", typ: event.TypeTransaction, at: base.Add(30 * time.Minute)},
-		sent{data: []byte(proto("7c1f6a52-0d55-4c8e-9a51-2f0c1b7a9e02", "check_account", "2026-11-10T09:31:00Z", 75)), account: "acc-900", tenant: "bank-a", id: "7c1f6a52-0d55-4c8e-9a51-2f0c1b7a9e02", typ: event.TypeAccountCheck, at: base.Add(31 * time.Minute)},
-		sent{data: []byte(proto("7c1f6a52-0d55-4c8e-9a51-2f0c1b7a9e03", "transaction", "not a time", 20)), account: "acc-900", quarantine: event.CodeInvalid},
+		sent{data: []byte(proto("7c1f6a52-0d55-4c8e-9a51-2f0c1b7a9e01", "transaction", "2026-11-10T09:30:00Z", 20)), account: "9b2d7c1e-0a4f-4e8b-8c3d-5f6a7b8c9d00", tenant: "bank-a", id: "7c1f6a52-0d55-4c8e-9a51-2f0c1b7a9e01", typ: event.TypeTransaction, at: base.Add(30 * time.Minute)},
+		sent{data: []byte(proto("7c1f6a52-0d55-4c8e-9a51-2f0c1b7a9e02", "check_account", "2026-11-10T09:31:00Z", 75)), account: "9b2d7c1e-0a4f-4e8b-8c3d-5f6a7b8c9d00", tenant: "bank-a", id: "7c1f6a52-0d55-4c8e-9a51-2f0c1b7a9e02", typ: event.TypeAccountCheck, at: base.Add(31 * time.Minute)},
+		sent{data: []byte(proto("7c1f6a52-0d55-4c8e-9a51-2f0c1b7a9e03", "transaction", "not a time", 20)), account: "9b2d7c1e-0a4f-4e8b-8c3d-5f6a7b8c9d00", quarantine: event.CodeInvalid},
 	)
 	return out
 }

@@ -353,11 +353,11 @@ func TestHandleOutcomes(t *testing.T) {
 func TestHandlePrototypeShape(t *testing.T) {
 	s := newMemStore()
 	res := handle(t, s, event.TypeAccountCheck, batch(typefn.Record{Event: json.RawMessage(
-		`{"ID":"p1","Source":"urn:proto","Type":"check_account","Client":"examplebank",` +
-			`"Event":{"CustomerID":"cus-1","AccountID":"acc-1","FraudScore":12,"Time":"2026-11-10T09:00:00Z"}}`)}))
-	checkResults(t, res, []out{{typefn.Stored, "p1", ""}})
-	if _, ok := s.stored(bank, "p1"); !ok {
-		t.Error("p1 not stored")
+		`{"ID":"0d2c4b6a-8e1f-4a3b-9c5d-7e6f8a9b0c1d","Source":"urn:proto","Type":"check_account","Client":"examplebank",` +
+			`"Event":{"CustomerID":"5e4d3c2b-1a09-4f8e-9d7c-6b5a49382716","AccountID":"9b2d7c1e-0a4f-4e8b-8c3d-5f6a7b8c9d00","FraudScore":12,"Time":"2026-11-10T09:00:00Z"}}`)}))
+	checkResults(t, res, []out{{typefn.Stored, "0d2c4b6a-8e1f-4a3b-9c5d-7e6f8a9b0c1d", ""}})
+	if _, ok := s.stored(bank, "0d2c4b6a-8e1f-4a3b-9c5d-7e6f8a9b0c1d"); !ok {
+		t.Error("the prototype's record not stored")
 	}
 }
 
