@@ -84,7 +84,9 @@ func TestQuarantineBoundsEveryValue(t *testing.T) {
 
 type quarantineFunc func(ctx context.Context, q []routing.Quarantined) []error
 
-func (f quarantineFunc) Quarantine(ctx context.Context, q []routing.Quarantined) []error { return f(ctx, q) }
+func (f quarantineFunc) Quarantine(ctx context.Context, q []routing.Quarantined) []error {
+	return f(ctx, q)
+}
 
 // bloating makes every write of one record's full quarantine item too large for DynamoDB, so
 // that the real DynamoDB refuses it as it would an unbounded item; its minimal item passes.

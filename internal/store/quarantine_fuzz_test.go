@@ -35,7 +35,9 @@ func (s *storedInvoker) Invoke(_ context.Context, _ event.Type, b typefn.Batch) 
 }
 
 // itemQuarantine builds each quarantined record's item, as Store.Quarantine writes it.
-type itemQuarantine struct{ items []map[string]types.AttributeValue }
+type itemQuarantine struct {
+	items []map[string]types.AttributeValue
+}
 
 func (q *itemQuarantine) Quarantine(_ context.Context, recs []routing.Quarantined) []error {
 	for _, r := range recs {
