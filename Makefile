@@ -4,6 +4,8 @@
 #   make test    vet, then every test, on the emulators
 #   make build   build each functions/<name> into bin/<name>/bootstrap (Lambda, linux/arm64)
 #   make demo    run the pipeline demo on the emulators
+#   make up      start the local stack in the background (eventctl local up -d; GEP_DATA_DIR picks its data directory)
+#   make down    stop it and everything it started (eventctl local down)
 #   make fuzz    fuzz record → router → quarantine item for FUZZTIME (default 30s; CI runs it)
 #   make lint    cfn-lint the template
 #   make clean   remove build output
@@ -11,7 +13,7 @@
 SHELL := /bin/bash
 FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 
-.PHONY: tools test fuzz lint build demo clean FORCE
+.PHONY: tools test fuzz lint build demo up down clean FORCE
 
 tools:
 	bash scripts/install-emulators.sh
@@ -38,6 +40,14 @@ bin/%/bootstrap: FORCE
 
 demo: tools
 	go run ./cmd/eventctl demo
+
+# The local stack in the background: eventctl re-executes its own binary, so nothing is left to go
+# run; `eval "$$(go run ./cmd/eventctl local env)"` points the AWS CLI at it.
+up:
+	go run ./cmd/eventctl local up -d
+
+down:
+	go run ./cmd/eventctl local down
 
 # Keeps node_modules/ and .cache/ (the installed emulators); delete them by hand to reinstall.
 clean:

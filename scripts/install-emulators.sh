@@ -7,6 +7,11 @@
 # Idempotent: a second run only checks that everything is in place.
 # Installs into the repository root, or into $GEP_TOOLS_DIR when that is set
 # (the same directory internal/emulators looks in).
+#
+# internal/emulators.Install does the same from Go (eventctl runs it on first
+# use, e.g. into the user cache directory outside a clone), with the same pins
+# and stamps: keep DDB_PACKAGE and DDB_SHA512 equal to its DynamoDBPackage and
+# DynamoDBSHA512 (TestInstallPins checks).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

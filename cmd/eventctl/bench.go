@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-event-processor/go-event-processor/internal/bench"
 	"github.com/go-event-processor/go-event-processor/internal/devstack"
-	"github.com/go-event-processor/go-event-processor/internal/emulators"
 	"github.com/go-event-processor/go-event-processor/internal/esm"
 )
 
@@ -43,11 +42,30 @@ A table for people on stdout; --json writes the whole report for machines.`,
   eventctl bench --compare RouterBatchSize=500,1000 --repeat 3 --sizes=false`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			root, err := emulators.ToolsDir()
+			switch {
+			case events <= 0:
+				return fmt.Errorf("--events %d: want 1 or more", events)
+			case rate < 0:
+				return fmt.Errorf("--rate %d: want 0 (as fast as it goes) or more", rate)
+			case warmup < 0:
+				return fmt.Errorf("--warmup %d: want 0 (none) or more", warmup)
+			case repeat < 1:
+				return fmt.Errorf("--repeat %d: want 1 or more", repeat)
+			case pollInterval < 0:
+				return fmt.Errorf("--poll-interval %s: want 0 (the local default) or more", pollInterval)
+			}
+			root, tools, home, err := repoAndHome()
 			if err != nil {
 				return err
 			}
 			stderr := cmd.ErrOrStderr()
+			if sizes && root == "" {
+				if cmd.Flags().Changed("sizes") {
+					return devstack.NeedsRepository("--sizes")
+				}
+				sizes = false
+				fmt.Fprintln(stderr, "no bootstrap sizes (--sizes builds functions/, which needs a clone of the repository)")
+			}
 			params, err := parseOverrides(overrides)
 			if err != nil {
 				return err
@@ -57,8 +75,8 @@ A table for people on stdout; --json writes the whole report for machines.`,
 			}
 			// one starts a fresh stack with the template parameters p, measures it, and stops it.
 			one := func(p map[string]string) (bench.Report, *devstack.Stack, func(), error) {
-				st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, Runtime: runtime, Mappings: true, Parameters: p,
-					LogDir: filepath.Join(root, ".cache", "devstack", "bench-logs"), Log: stackLogger(stderr), PollInterval: pollInterval})
+				st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, ToolsDir: tools, Runtime: runtime, Mappings: true, Parameters: p,
+					LogDir: filepath.Join(home, ".cache", "devstack", "bench-logs"), Log: stackLogger(stderr), PollInterval: pollInterval})
 				if err != nil {
 					return bench.Report{}, nil, nil, err
 				}

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-
 	"path/filepath"
 	"sort"
 	"strings"
@@ -40,14 +40,25 @@ It exits with status 1 when any count differs from what the stream demands.`,
   eventctl demo --events 5000 --runtime rie`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			root, err := emulators.ToolsDir()
+			if events < 0 {
+				return fmt.Errorf("--events %d: want 0 or more", events)
+			}
+			if timeout <= 0 {
+				return fmt.Errorf("--timeout %s: want a positive duration", timeout)
+			}
+			root, tools, home, err := repoAndHome()
 			if err != nil {
 				return err
 			}
+			samples, removeSamples, err := devstack.Samples(root)
+			if err != nil {
+				return err
+			}
+			defer removeSamples()
 			stderr := cmd.ErrOrStderr()
 			fmt.Fprintf(stderr, "Starting the local stack (%s runtime)…\n", runtime)
-			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, Runtime: runtime, Mappings: true,
-				LogDir: filepath.Join(root, ".cache", "devstack", "demo-logs"), Log: stackLogger(stderr)})
+			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, ToolsDir: tools, Runtime: runtime, Mappings: true,
+				LogDir: filepath.Join(home, ".cache", "devstack", "demo-logs"), Log: stackLogger(stderr)})
 			if err != nil {
 				return err
 			}
@@ -56,7 +67,7 @@ It exits with status 1 when any count differs from what the stream demands.`,
 			defer cancelRun()
 			go st.Run(runCtx)
 			fmt.Fprintf(stderr, "Sending the samples in events/ and %d generated records to %s…\n", events, st.Resources.Streams[0].Name)
-			sum, err := demo.Run(cmd.Context(), st, demo.Options{SamplesDir: filepath.Join(root, "events"),
+			sum, err := demo.Run(cmd.Context(), st, demo.Options{SamplesDir: samples,
 				Generate: eventgen.Options{Events: events, Seed: seed}, Timeout: timeout, Progress: stderr})
 			if err != nil {
 				return err
@@ -145,4 +156,21 @@ func orNone(s string) string {
 // stackLogger prints the stack's own messages as short lines.
 func stackLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// repoAndHome returns the repository root ("" outside a clone), the tools directory (see
+// emulators.ToolsDir) and the directory whose .cache/devstack holds the local stack's files (see
+// devstack.Home).
+func repoAndHome() (root, tools, home string, err error) {
+	root, err = emulators.RepoRoot()
+	if err != nil && !errors.Is(err, emulators.ErrNoRepository) {
+		return "", "", "", err
+	}
+	if tools, err = emulators.ToolsDir(); err != nil {
+		return "", "", "", err
+	}
+	if root != "" {
+		return root, tools, root, nil
+	}
+	return "", tools, tools, nil
 }

@@ -16,9 +16,10 @@ import (
 )
 
 func invokeCommand() *cobra.Command {
-	var eventFile, envVars, runtime string
+	var eventFile, envVars, runtime, stackDir string
+	var onStack bool
 	cmd := &cobra.Command{
-		Use:   "invoke <LogicalId> -e <event.json>",
+		Use:   "invoke <LogicalId> -e <event.json> [--stack]",
 		Short: "Invoke one function with an event, like `sam local invoke`",
 		Long: `invoke builds the function the way sam build does (linux, CGO_ENABLED=0, -tags lambda.norpc,
 output bootstrap), runs it under the Lambda runtime interface emulator with the environment the
@@ -28,10 +29,16 @@ template declares plus the overrides of --env-vars (SAM's env.json format: {"Log
 A fresh in-memory stack (DynamoDB Local, the stream, the table, and the other functions) serves the
 function's calls, so a router invocation reaches real type functions and a real table.
 
+With --stack, the function runs against the running local stack (eventctl local up, found by
+--data-dir or $GEP_DATA_DIR) instead: its table, its stream and its functions (a router
+invocation reaches the stack's type functions), so that the query function's samples read what
+was sent to the stack, and what a type function stores stays there.
+
 The response goes to stdout; the function's logs and the runtime's init and duration report go
 to stderr.`,
 		Example: `  eventctl invoke RouterFunction -e events/router/kinesis.json
-  eventctl invoke TransactionFunction -e events/transaction/batch.json --env-vars env.json`,
+  eventctl invoke TransactionFunction -e events/transaction/batch.json --env-vars env.json
+  eventctl invoke QueryFunction -e events/query/event.json --stack`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
@@ -68,11 +75,14 @@ to stderr.`,
 			if err := devstack.CheckEventFits(f, payload); err != nil {
 				return fmt.Errorf("%s does not fit %s: %w", eventFile, id, err)
 			}
+			stderr := cmd.ErrOrStderr()
+			if onStack {
+				return invokeOnStack(cmd, stackInvocation{root: root, dataDir: stackDir, runtime: runtime, function: f, overrides: overrides, payload: payload})
+			}
 			keys, err := devstack.ReadAPIKeys(filepath.Join(root, "api-keys.local.json"))
 			if err != nil {
 				return err
 			}
-			stderr := cmd.ErrOrStderr()
 			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, Runtime: runtime, EnvOverrides: overrides, APIKeys: keys,
 				LogDir: filepath.Join(root, ".cache", "devstack", "invoke-logs"), Echo: devstack.Echo{Function: id, To: stderr},
 				Log: stackLogger(stderr), Focus: id})
@@ -97,6 +107,8 @@ to stderr.`,
 	cmd.Flags().StringVarP(&eventFile, "event", "e", "", "JSON file with the event to invoke the function with")
 	cmd.Flags().StringVarP(&envVars, "env-vars", "n", "", "JSON file of environment overrides, SAM's env.json format")
 	cmd.Flags().StringVar(&runtime, "runtime", devstack.RuntimeRIE, "where the function runs: rie (its bootstrap under the Lambda runtime interface emulator) or inproc")
+	cmd.Flags().BoolVar(&onStack, "stack", false, "run against the running local stack (eventctl local up): its table, stream and functions, not a fresh empty stack")
+	addDataDirFlag(cmd, &stackDir)
 	return cmd
 }
 

@@ -38,7 +38,7 @@ func (c *queryClient) get(cmd *cobra.Command, path string, params url.Values, in
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("query API at %s: %w (is `eventctl local up` running?)", c.base, err)
+		return fmt.Errorf("query API at %s: %w (`eventctl local status` tells whether the local stack runs)", c.base, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))

@@ -25,8 +25,14 @@ func redriveCommand() *cobra.Command {
 		Long: `redrive sends records back through the running local stack's pipeline:
 
   quarantined records of the last --since (24h) that now decode and validate (after a fix to the
-  schema or to the data), each marked as redriven so it is not sent twice; the ones that still
-  fail are listed with their reason and not sent (--force sends them anyway);
+  schema or to the data), each marked as redriven (redrivenAt, redrivenAs, redrivenShard) so it is
+  not sent twice; the ones that still fail are listed with their reason and not sent (--force
+  sends them anyway, once: a record a redrive sent that was quarantined again is not sent again
+  until it validates, so a second --force adds nothing);
+
+  a record a redrive sent and the pipeline quarantined again has a second quarantine item, a
+  redrive copy: it names the original (redrivenFromShard, redrivenFromSequence) and is never sent
+  itself — the original is;
 
   the batches the event source mapping gave up on (OnFailure records: retries exhausted or record
   too old), re-read from the stream by their shard and sequence range while the stream still holds
@@ -60,6 +66,12 @@ Sending a record twice is harmless: the pipeline stores an event once.`,
 				sort.Strings(reasons)
 				for _, r := range reasons {
 					fmt.Fprintf(out, "  %4d  %s\n", sum.StillFails[r], truncate(r, 110))
+				}
+				if sum.Returned > 0 {
+					fmt.Fprintf(out, "  %d of them were sent by an earlier redrive and quarantined again: not sent twice, even with --force, until they validate\n", sum.Returned)
+				}
+				if sum.Copies > 0 {
+					fmt.Fprintf(out, "  %d quarantine items are redrive copies (they name their original: redrivenFromShard, redrivenFromSequence): never sent themselves\n", sum.Copies)
 				}
 			}
 			if onlyFailures || both {

@@ -1,25 +1,16 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/spf13/cobra"
 
-	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/internal/demo"
-	"github.com/go-event-processor/go-event-processor/internal/emulators"
 	"github.com/go-event-processor/go-event-processor/internal/eventgen"
 	"github.com/go-event-processor/go-event-processor/producer"
 )
@@ -27,6 +18,7 @@ import (
 func sendCommand() *cobra.Command {
 	var stream, stackDir string
 	var generate, rate int
+	var raw, useAWS bool
 	var g eventgen.Options
 	cmd := &cobra.Command{
 		Use:   "send [FILE|DIR|-]...",
@@ -36,20 +28,38 @@ Kinesis' limits, partition key = the account id, refused records retried with ba
 
 Input: JSON files holding one event, an array of events, NDJSON (one event per line), or a
 sample from events/ (a Kinesis event or a type function batch); a directory (its *.json and
-*.ndjson files); "-" or a pipe for NDJSON on stdin. The prototype's record shape is accepted as it
-is, and so are invalid records: the pipeline quarantines them, which is how to see that happen.
+*.ndjson files; API Gateway and authorizer samples in it are skipped); "-" or a pipe for NDJSON
+on stdin. The prototype's record shape is accepted.
+
+Every record read is checked with the pipeline's own rules (event.Decode) before anything is
+sent: one that the pipeline would quarantine stops the send, with its file, line and reason, and
+nothing is sent. --raw sends the records as they are, valid or not: the pipeline quarantines the
+invalid ones, which is how to see that happen.
 
 --generate N sends a synthetic stream instead: many accounts with a few hot ones, fraud alerts
-followed by freezes, transactions on frozen accounts, and a share of invalid and duplicated records.
+followed by freezes, transactions on frozen accounts, and a share of invalid and duplicated
+records (sent as they are).
 
-By default it sends to the running ` + "`eventctl local up`" + `; with AWS_ENDPOINT_URL_KINESIS or your
-AWS configuration it sends wherever the SDK points.`,
-		Example: `  eventctl send events/
+Where it sends, said on stderr before the first call ("target: …"):
+  --data-dir DIR or $GEP_DATA_DIR   the local stack started with that data directory, nothing else
+  --aws                             AWS, with your AWS configuration (credentials, region, profile)
+  AWS_ENDPOINT_URL_KINESIS         (or AWS_ENDPOINT_URL) exported: that endpoint, checked first
+  otherwise                         the running ` + "`eventctl local up`" + ` (its default data directory)
+With none of these running or given it refuses: send never writes to AWS unless told to with --aws.`,
+		Example: `  eventctl send events/transaction/batch.json
+  eventctl send --raw events/                   # the samples, their two invalid records included
   eventctl send --generate 10000 --rate 1000
   cat my-events.ndjson | eventctl send -
-  eventctl send --stream my-stack-EventStream-ABC prototype.json`,
+  eventctl send --raw README.md                 # not events: see them quarantined
+  eventctl send --aws --stream my-stack-EventStream-ABC prototype.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			stderr := cmd.ErrOrStderr()
+			for name, v := range map[string]int{"--generate": generate, "--rate": rate, "--accounts": g.Accounts} {
+				if v < 0 {
+					return fmt.Errorf("%s %d: want 0 or more", name, v)
+				}
+			}
 			var records []producer.Record
 			if generate > 0 {
 				g.Events = generate
@@ -64,18 +74,30 @@ AWS configuration it sends wherever the SDK points.`,
 					return fmt.Errorf("nothing to send: name files or a directory, pipe NDJSON, or use --generate N")
 				}
 			}
+			var read []input
 			for _, a := range args {
-				recs, err := readRecords(cmd.InOrStdin(), a)
+				ins, err := readInputs(cmd.InOrStdin(), a, stderr)
 				if err != nil {
 					return err
 				}
-				records = append(records, recs...)
+				read = append(read, ins...)
 			}
-			client, err := kinesisClient(ctx, stackDir)
+			if !raw {
+				if err := validate(stderr, read); err != nil {
+					return err
+				}
+			}
+			for _, in := range read {
+				records = append(records, in.rec)
+			}
+			if len(records) == 0 {
+				return errors.New("nothing to send: the input holds no records")
+			}
+			client, target, err := sendTarget(ctx, stackDir, useAWS, stream)
 			if err != nil {
 				return err
 			}
-			stderr := cmd.ErrOrStderr()
+			fmt.Fprintln(stderr, target)
 			start := time.Now()
 			total := len(records)
 			sent := 0
@@ -129,6 +151,8 @@ AWS configuration it sends wherever the SDK points.`,
 	}
 	cmd.Flags().StringVar(&stream, "stream", "EventStream", "stream name or ARN")
 	addDataDirFlag(cmd, &stackDir)
+	cmd.Flags().BoolVar(&useAWS, "aws", false, "send to AWS with your AWS configuration (credentials, region, profile; checked with STS GetCallerIdentity first), not to a local stack")
+	cmd.Flags().BoolVar(&raw, "raw", false, "send the records as they are, without checking them first (invalid ones are quarantined by the pipeline)")
 	cmd.Flags().IntVar(&generate, "generate", 0, "send N generated records")
 	cmd.Flags().IntVar(&rate, "rate", 0, "records per second at most (0: as fast as the stream takes them)")
 	cmd.Flags().IntVar(&g.Accounts, "accounts", 0, "accounts in the generated stream (default N/8)")
@@ -147,127 +171,6 @@ func merge(total *producer.Result, r producer.Result, offset int) {
 		f.Index += offset
 		total.Failed = append(total.Failed, f)
 	}
-}
-
-// kinesisClient reaches the running local stack (its data in stackDir, a --data-dir value),
-// unless the SDK's configuration names an endpoint. Without a stack it falls back to the SDK's
-// configuration (AWS) only when no data directory was named: a named one that holds no running
-// stack is an error, never a reason to send development events elsewhere.
-func kinesisClient(ctx context.Context, stackDir string) (*kinesis.Client, error) {
-	if os.Getenv("AWS_ENDPOINT_URL_KINESIS") == "" && os.Getenv("AWS_ENDPOINT_URL") == "" {
-		st, named, err := runningStack(stackDir)
-		if err == nil {
-			return emulators.KinesisClient(st.KinesisEndpoint), nil
-		}
-		if named {
-			return nil, err
-		}
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("no running local stack, and the AWS configuration does not load: %w", err)
-	}
-	return kinesis.NewFromConfig(cfg), nil
-}
-
-// readRecords reads a file, a directory or stdin ("-").
-func readRecords(stdin io.Reader, arg string) ([]producer.Record, error) {
-	if arg == "-" {
-		return parseRecords(stdin, "stdin")
-	}
-	info, err := os.Stat(arg)
-	if err != nil {
-		return nil, err
-	}
-	if !info.IsDir() {
-		f, err := os.Open(arg)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		return parseRecords(f, arg)
-	}
-	var out []producer.Record
-	err = filepath.WalkDir(arg, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".json") || strings.HasSuffix(path, ".ndjson")) {
-			return err
-		}
-		recs, err := readRecords(stdin, path)
-		out = append(out, recs...)
-		return err
-	})
-	return out, err
-}
-
-// parseRecords reads one JSON value (an event, an array of events, a Kinesis event or a type
-// function batch) or NDJSON.
-func parseRecords(r io.Reader, name string) ([]producer.Record, error) {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	raw = bytes.TrimSpace(raw)
-	var whole any
-	if json.Unmarshal(raw, &whole) == nil {
-		switch v := whole.(type) {
-		case []any:
-			var out []producer.Record
-			for _, item := range v {
-				b, _ := json.Marshal(item)
-				out = append(out, record(b))
-			}
-			return out, nil
-		case map[string]any:
-			if _, ok := v["Records"]; ok {
-				return samples(raw, name)
-			}
-			if _, ok := v["records"]; ok {
-				return samples(raw, name)
-			}
-			return []producer.Record{record(raw)}, nil
-		}
-	}
-	var out []producer.Record
-	s := bufio.NewScanner(bytes.NewReader(raw))
-	s.Buffer(make([]byte, 0, 64<<10), 2<<20)
-	for line := 1; s.Scan(); line++ {
-		if t := bytes.TrimSpace(s.Bytes()); len(t) > 0 {
-			out = append(out, record(append([]byte(nil), t...)))
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s holds no JSON event, array of events or NDJSON", name)
-	}
-	return out, s.Err()
-}
-
-// samples reads the records of a sample file from events/.
-func samples(raw []byte, name string) ([]producer.Record, error) {
-	recs, err := demo.SampleRecords(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	out := make([]producer.Record, len(recs))
-	for i, r := range recs {
-		out[i] = producer.Record(r)
-	}
-	return out, nil
-}
-
-// record keys a record by the account its envelope (or prototype shape) names.
-func record(b []byte) producer.Record {
-	pk := "unknown"
-	if e, err := event.Decode(b); err == nil {
-		pk = e.Subject
-	} else {
-		var w struct {
-			Subject string `json:"subject"`
-		}
-		if json.Unmarshal(b, &w) == nil && w.Subject != "" {
-			pk = w.Subject
-		}
-	}
-	return producer.Record{Data: b, PartitionKey: pk}
 }
 
 // bar draws the progress of a send.

@@ -25,6 +25,10 @@ type rieBuild struct {
 func (s *Stack) buildRIE(ctx context.Context) (*rieBuild, error) {
 	b := &s.rie
 	b.once.Do(func() {
+		if s.opts.Root == "" {
+			b.err = NeedsRepository("the rie runtime")
+			return
+		}
 		out := filepath.Join(s.opts.Root, ".cache", "devstack", "build")
 		var uris []string
 		for _, f := range s.Resources.Functions {
@@ -70,3 +74,4 @@ type rieRuntime struct{ rt *rie.Runtime }
 func (r rieRuntime) Func() localinvoke.Func      { return r.rt.Func() }
 func (r rieRuntime) InitDuration() time.Duration { return r.rt.RuntimeInitDuration() }
 func (r rieRuntime) Stop() error                 { return r.rt.Stop() }
+func (r rieRuntime) PID() int                    { return r.rt.PID() }

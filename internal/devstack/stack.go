@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"time"
@@ -32,13 +31,19 @@ const (
 
 // Options configure a stack. The zero value runs the repository's template in memory, in process.
 type Options struct {
-	Root       string            // repository root (template.yaml, functions/, tools); found from the working directory when empty
-	Template   string            // template path; Root/template.yaml when empty
+	// Root is the repository root (template.yaml, functions/ for the rie runtime): found from the
+	// working directory when empty (see emulators.RepoRoot). Outside a clone it stays empty: the
+	// template is the one built into eventctl, and the rie runtime is not available.
+	Root string
+	// ToolsDir holds the emulators (node_modules/, .cache/dynamodb-local/): when empty, Root if
+	// the caller set it, else emulators.ToolsDir(). Missing emulators are installed there.
+	ToolsDir   string
+	Template   string            // template path; Root/template.yaml when empty (the built-in one outside a clone)
 	Parameters map[string]string // template parameter overrides
 	Runtime    string            // RuntimeInproc (default) or RuntimeRIE
 	DataDir    string            // keep the emulators' data here across restarts; in memory when empty
 	Endpoint   string            // an existing endpoint (LocalStack, AWS) to use instead of starting emulators
-	LogDir     string            // function logs, one file per function; Root/.cache/devstack/logs when empty
+	LogDir     string            // function logs, one file per function; DefaultLogDir(Home()) when empty
 	Mappings   bool              // run the Kinesis event source mappings
 	Log        *slog.Logger      // the stack's own messages; discarded when nil
 	// EnvOverrides replace declared environment variables, SAM env.json style: by logical id,
@@ -81,6 +86,8 @@ type Stack struct {
 	LogDir           string
 
 	opts      Options
+	template  string // where the template came from, for messages
+	emulators []*emulators.Process
 	log       *slog.Logger
 	mu        sync.Mutex
 	closers   []func() error
@@ -100,13 +107,18 @@ type runtime interface {
 // Start brings the stack up: emulators, resources from the template, the Invoke API and the
 // functions. On error everything started so far is stopped.
 func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
-	if opts.Root == "" {
-		if opts.Root, err = emulators.ToolsDir(); err != nil {
+	if opts.ToolsDir == "" && opts.Root != "" {
+		opts.ToolsDir = opts.Root
+	}
+	if opts.ToolsDir == "" {
+		if opts.ToolsDir, err = emulators.ToolsDir(); err != nil {
 			return nil, err
 		}
 	}
-	if opts.Template == "" {
-		opts.Template = filepath.Join(opts.Root, "template.yaml")
+	if opts.Root == "" {
+		if opts.Root, err = emulators.RepoRoot(); err != nil && !errors.Is(err, emulators.ErrNoRepository) {
+			return nil, err
+		}
 	}
 	if opts.Runtime == "" {
 		opts.Runtime = RuntimeInproc
@@ -115,7 +127,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("runtime %q: want %s or %s", opts.Runtime, RuntimeInproc, RuntimeRIE)
 	}
 	if opts.LogDir == "" {
-		opts.LogDir = DefaultLogDir(opts.Root)
+		home := opts.Root
+		if home == "" {
+			home = opts.ToolsDir
+		}
+		opts.LogDir = DefaultLogDir(home)
 	}
 	s := &Stack{opts: opts, log: opts.Log, LogDir: opts.LogDir, Requests: &reqcount.Counter{}, Capacity: &reqcount.Capacity{}, runtimes: map[string]runtime{}}
 	if s.log == nil {
@@ -126,8 +142,12 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			_ = s.Stop()
 		}
 	}()
-	if s.Resources, err = Load(opts.Template, opts.Parameters); err != nil {
+	var tpl []byte
+	if s.template, tpl, err = templateFile(opts.Root, opts.Template); err != nil {
 		return nil, err
+	}
+	if s.Resources, err = Parse(tpl, opts.Parameters); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.template, err)
 	}
 	if err := s.applyOverrides(); err != nil {
 		return nil, err
@@ -191,6 +211,7 @@ func (s *Stack) Env() map[string]string {
 		"AWS_ENDPOINT_URL_DYNAMODB": s.DynamoDBEndpoint,
 		"AWS_ENDPOINT_URL_LAMBDA":   s.LambdaEndpoint,
 		"AWS_REGION":                Region,
+		"AWS_DEFAULT_REGION":        Region, // the AWS CLI v1 and boto3 read only this one
 		"AWS_ACCESS_KEY_ID":         "local",
 		"AWS_SECRET_ACCESS_KEY":     "local",
 	}
@@ -222,11 +243,11 @@ func (s *Stack) startEmulators(ctx context.Context) error {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			kp, kerr = emulators.StartKinesis(ctx, emulators.Options{ToolsDir: s.opts.Root, DataDir: kdir, Port: s.opts.KinesisPort})
+			kp, kerr = emulators.StartKinesis(ctx, emulators.Options{ToolsDir: s.opts.ToolsDir, DataDir: kdir, Port: s.opts.KinesisPort})
 		}()
 		go func() {
 			defer wg.Done()
-			dp, derr = emulators.StartDynamoDB(ctx, emulators.Options{ToolsDir: s.opts.Root, DataDir: ddir, Port: s.opts.DynamoDBPort})
+			dp, derr = emulators.StartDynamoDB(ctx, emulators.Options{ToolsDir: s.opts.ToolsDir, DataDir: ddir, Port: s.opts.DynamoDBPort})
 		}()
 		wg.Wait()
 		if errors.Is(kerr, emulators.ErrNotInstalled) || errors.Is(derr, emulators.ErrNotInstalled) {
@@ -243,6 +264,9 @@ func (s *Stack) startEmulators(ctx context.Context) error {
 		for _, p := range []*emulators.Process{kp, dp} {
 			if p != nil {
 				s.onStop(p.Stop)
+				s.mu.Lock()
+				s.emulators = append(s.emulators, p)
+				s.mu.Unlock()
 			}
 		}
 		if err := errors.Join(kerr, derr); err != nil {
@@ -255,18 +279,16 @@ func (s *Stack) startEmulators(ctx context.Context) error {
 	return nil
 }
 
-// install runs the project's install script once, when the emulators are missing.
+// install installs the emulators once, when they are missing, as scripts/install-emulators.sh
+// does (emulators.Install: the same pins and checksum).
 func (s *Stack) install(ctx context.Context) error {
 	if s.installed {
-		return errors.New("the emulators are still missing after scripts/install-emulators.sh ran")
+		return fmt.Errorf("the emulators are still missing in %s after the install ran", s.opts.ToolsDir)
 	}
 	s.installed = true
-	script := filepath.Join(s.opts.Root, "scripts", "install-emulators.sh")
-	s.log.Warn("installing the local emulators (first use): " + script)
-	cmd := exec.CommandContext(ctx, "bash", script)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("install the emulators with %s: %w (it needs node, npm and java: see its messages above)", script, err)
+	s.log.Warn("installing the local emulators (first use) into " + s.opts.ToolsDir)
+	if err := emulators.Install(ctx, s.opts.ToolsDir, os.Stderr); err != nil {
+		return fmt.Errorf("%w (it needs node, npm and java; scripts/install-emulators.sh does the same in a clone)", err)
 	}
 	return nil
 }

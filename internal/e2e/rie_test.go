@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,6 +24,7 @@ import (
 	"github.com/go-event-processor/go-event-processor/internal/reqcount"
 	"github.com/go-event-processor/go-event-processor/internal/rie"
 	"github.com/go-event-processor/go-event-processor/internal/store"
+	"github.com/go-event-processor/go-event-processor/internal/syncbuf"
 )
 
 // rieFunctions are the functions of template.yaml: code directory → timeout and memory there.
@@ -101,12 +101,12 @@ func TestMixedStreamUnderRIE(t *testing.T) {
 
 	// One emulator per function, started together.
 	runtimes := map[string]*rie.Runtime{}
-	logs := map[string]*lockedBuffer{}
+	logs := map[string]*syncbuf.Buffer{}
 	var mu sync.Mutex
 	var startErrs []error
 	begin = time.Now()
 	for code, cfg := range rieFunctions {
-		out := &lockedBuffer{}
+		out := &syncbuf.Buffer{}
 		logs[code] = out
 		f := rie.Function{
 			Name: names[code], Bootstrap: boots[code], Emulator: emulator, Env: env(code),
@@ -251,22 +251,4 @@ func repositoryRoot(t *testing.T) string {
 			t.Fatalf("no go.mod of %s above %s", emulators.ModulePath, dir)
 		}
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

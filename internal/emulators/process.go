@@ -37,6 +37,9 @@ func (p *Process) Endpoint() string {
 	return "http://127.0.0.1:" + strconv.Itoa(p.port)
 }
 
+// Name returns the emulator's name: "kinesalite" or "DynamoDB Local".
+func (p *Process) Name() string { return p.name }
+
 // Port returns the loopback port the emulator listens on.
 func (p *Process) Port() int { return p.port }
 

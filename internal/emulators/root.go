@@ -15,9 +15,18 @@ const ModulePath = "github.com/go-event-processor/go-event-processor"
 // EnvToolsDir names the environment variable that overrides the tools directory.
 const EnvToolsDir = "GEP_TOOLS_DIR"
 
-// ToolsDir returns the directory the emulators are installed in: $GEP_TOOLS_DIR
-// when set, otherwise the repository root, found by walking up from the working
-// directory to the go.mod that declares ModulePath.
+// CacheSubdir is the directory under os.UserCacheDir() that holds the emulators (and the local
+// stack's data) of an eventctl run outside a clone of the repository.
+const CacheSubdir = "go-event-processor"
+
+// ErrNoRepository is returned (wrapped) by RepoRoot when the working directory is not in a clone
+// of the repository.
+var ErrNoRepository = errors.New("not in a clone of " + ModulePath)
+
+// ToolsDir returns the directory the emulators are installed in: $GEP_TOOLS_DIR when set,
+// otherwise the repository root, found by walking up from the working directory to the go.mod
+// that declares ModulePath, otherwise (outside a clone, e.g. eventctl installed with go install)
+// the user cache directory, os.UserCacheDir()/go-event-processor, where Install puts them.
 func ToolsDir() (string, error) {
 	if dir := os.Getenv(EnvToolsDir); dir != "" {
 		abs, err := filepath.Abs(dir)
@@ -30,7 +39,48 @@ func ToolsDir() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("find repository root: %w", err)
 	}
-	return findModuleRoot(wd)
+	root, err := findModuleRoot(wd)
+	if errors.Is(err, ErrNoRepository) {
+		return CacheDir()
+	}
+	return root, err
+}
+
+// CacheDir returns os.UserCacheDir()/go-event-processor, the tools directory outside a clone.
+func CacheDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no user cache directory for the emulators (%w): set %s", err, EnvToolsDir)
+	}
+	return filepath.Join(base, CacheSubdir), nil
+}
+
+// RepoRoot returns the root of the clone of the repository the working directory is in, else
+// $GEP_TOOLS_DIR when that is a clone. The error wraps ErrNoRepository when there is none: the
+// features that build from the repository's sources (functions/) need one.
+func RepoRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find repository root: %w", err)
+	}
+	root, err := findModuleRoot(wd)
+	if !errors.Is(err, ErrNoRepository) {
+		return root, err
+	}
+	if dir := os.Getenv(EnvToolsDir); dir != "" {
+		if abs, aerr := filepath.Abs(dir); aerr == nil {
+			if mod, _ := modulePath(filepath.Join(abs, "go.mod")); mod == ModulePath {
+				return abs, nil
+			}
+		}
+	}
+	return "", err
+}
+
+// IsRepo reports whether dir is the root of a clone of the repository.
+func IsRepo(dir string) bool {
+	mod, _ := modulePath(filepath.Join(dir, "go.mod"))
+	return mod == ModulePath
 }
 
 // findModuleRoot walks up from dir to the directory whose go.mod declares ModulePath.
@@ -45,7 +95,7 @@ func findModuleRoot(dir string) (string, error) {
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			return "", fmt.Errorf("find repository root: no go.mod for module %s above %s (set %s)", ModulePath, dir, EnvToolsDir)
+			return "", fmt.Errorf("find repository root: %w: no go.mod for module %s above %s", ErrNoRepository, ModulePath, dir)
 		}
 		d = parent
 	}

@@ -61,3 +61,38 @@ func TestStartNotInstalled(t *testing.T) {
 		})
 	}
 }
+
+// TestToolsDirOutsideRepository: outside a clone, without GEP_TOOLS_DIR, the emulators live in
+// the user cache directory, and RepoRoot says there is no repository.
+func TestToolsDirOutsideRepository(t *testing.T) {
+	t.Setenv(emulators.EnvToolsDir, "")
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache) // os.UserCacheDir on Linux and the BSDs
+	t.Setenv("HOME", cache)           // and on macOS, under Library/Caches
+	t.Chdir(t.TempDir())
+	got, err := emulators.ToolsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.UserCacheDir()
+	if got != filepath.Join(want, emulators.CacheSubdir) {
+		t.Errorf("ToolsDir() = %q, want %q", got, filepath.Join(want, emulators.CacheSubdir))
+	}
+	if root, err := emulators.RepoRoot(); !errors.Is(err, emulators.ErrNoRepository) {
+		t.Errorf("RepoRoot() = %q, %v; want ErrNoRepository", root, err)
+	}
+}
+
+// TestRepoRootFromToolsDir: outside a clone, GEP_TOOLS_DIR naming a clone is the repository.
+func TestRepoRootFromToolsDir(t *testing.T) {
+	t.Setenv(emulators.EnvToolsDir, "")
+	repo, err := emulators.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(emulators.EnvToolsDir, repo)
+	t.Chdir(t.TempDir())
+	if got, err := emulators.RepoRoot(); err != nil || got != repo {
+		t.Errorf("RepoRoot() = %q, %v; want %q", got, err, repo)
+	}
+}

@@ -24,7 +24,7 @@ const (
 	probeInterval = 100 * time.Millisecond // between health checks
 	waitDelay     = 2 * time.Second        // output drain after exit
 	portAttempts  = 3                      // starts on a picked port
-	installHint   = "run scripts/install-emulators.sh (or make tools)"
+	installHint   = "run scripts/install-emulators.sh (or make tools); eventctl installs them itself on first use"
 )
 
 // program describes how to run one emulator.

@@ -48,8 +48,11 @@ var RouterFunctionsEnv = map[event.Type]string{
 }
 
 // Handler builds in this process the handler that a function's main.go starts, from the
-// function's code directory and environment: the local stack's fast runtime.
+// function's code directory and environment: the local stack's fast runtime. What the handler
+// logs with an invocation's context goes to log and to the invocation's log tail, for an Invoke
+// with LogType=Tail.
 func Handler(codeURI string, env map[string]string, db store.API, lambdaClient invoke.API, log *slog.Logger) (localinvoke.Func, error) {
+	log = withTail(log)
 	table := env["TABLE_NAME"]
 	if table == "" {
 		return nil, fmt.Errorf("%s: TABLE_NAME is not set: it names the events table", codeURI)

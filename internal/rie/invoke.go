@@ -56,7 +56,9 @@ func (r *Runtime) Func() localinvoke.Func { return r.Invoke }
 // one at a time; a caller whose ctx ends while it waits or while its invocation runs gets
 // ctx's error at once, but the next invocation still waits until the emulator has answered this
 // one (within the function's timeout). Invoke waits (bounded) for the emulator's REPORT line of
-// the invocation, so LastReport describes it when Invoke returns.
+// the invocation, so LastReport describes it when Invoke returns. The invocation's request id is
+// localinvoke.RequestIDFrom(ctx) when set, and its log is copied to localinvoke.LogTailFrom(ctx)
+// when set.
 func (r *Runtime) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	select {
 	case <-r.stopCtx.Done():
@@ -75,9 +77,13 @@ func (r *Runtime) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		err error
 	}
 	done := make(chan result, 1)
+	id, tail := localinvoke.RequestIDFrom(ctx), localinvoke.LogTailFrom(ctx)
+	if id == "" {
+		id = requestID()
+	}
 	go func() {
 		defer func() { <-r.sem }()
-		out, err := r.roundTrip(payload)
+		out, err := r.roundTrip(payload, id, tail)
 		done <- result{out, err}
 	}()
 	select {
@@ -88,8 +94,11 @@ func (r *Runtime) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 }
 
-// roundTrip sends one invocation to the emulator and reads its answer.
-func (r *Runtime) roundTrip(payload []byte) ([]byte, error) {
+// roundTrip sends one invocation, with request id id, to the emulator and reads its answer. When
+// tail is not nil, what the emulator and the function write from the request until the
+// invocation's REPORT line (the emulator's own log lines left out) is copied there: the
+// invocation's log, framed by the emulator's START, END and REPORT lines, as Lambda keeps it.
+func (r *Runtime) roundTrip(payload []byte, id string, tail *localinvoke.LogTail) ([]byte, error) {
 	select {
 	case <-r.exited:
 		return nil, fmt.Errorf("invoke %s: %s has exited (%v)\n--- last output ---\n%s", r.name, EmulatorName, r.exitErr, r.Output())
@@ -97,7 +106,11 @@ func (r *Runtime) roundTrip(payload []byte) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(r.stopCtx, r.timeout+invokeGrace)
 	defer cancel()
-	id := requestID()
+	if tail != nil {
+		tail.MarkFramed()
+		r.logs.setCapture(tail)
+		defer r.logs.setCapture(nil)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.Endpoint()+InvokePath, bytes.NewReader(payload))
 	if err != nil {
 		return nil, fmt.Errorf("invoke %s: %w", r.name, err)

@@ -36,6 +36,7 @@ type logSink struct {
 	runtimeInit time.Duration // the first INIT REPORT
 	inits       int
 	changed     chan struct{} // closed and replaced when a REPORT arrives
+	capture     io.Writer     // the log tail of the invocation being served, or nil
 }
 
 func newLogSink(out io.Writer) *logSink {
@@ -54,6 +55,9 @@ func (s *logSink) line(l []byte) {
 		_, _ = s.out.Write(l) // a failing LogOutput must not stop the emulator's output
 	}
 	text := strings.TrimRight(string(l), "\r\n")
+	if s.capture != nil && !emulatorLine.MatchString(text) {
+		_, _ = s.capture.Write(l)
+	}
 	if len(s.tail) == tailLines {
 		s.tail = append(s.tail[:0], s.tail[1:]...)
 	}
@@ -74,6 +78,17 @@ func (s *logSink) line(l []byte) {
 		}
 		s.inits++
 	}
+}
+
+// emulatorLine matches the emulator's own log lines ("01 Dec 2026 08:25:45,203 [INFO] (rapid) …"),
+// which Lambda's function logs do not hold.
+var emulatorLine = regexp.MustCompile(`^\d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2},\d{3} \[[A-Z]+\] \(rapid\) `)
+
+// setCapture copies every later line but the emulator's own to w, until it is set to nil.
+func (s *logSink) setCapture(w io.Writer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.capture = w
 }
 
 // output returns the last lines of output.

@@ -1,7 +1,6 @@
 package rie_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-event-processor/go-event-processor/internal/rie"
+	"github.com/go-event-processor/go-event-processor/internal/syncbuf"
 )
 
 // envSkip, set to 1, skips the tests that run the emulator (as it skips every emulator test).
@@ -81,29 +81,11 @@ func built(tb testing.TB) (emulatorPath, probePath string) {
 	return emulator, probe
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // start runs the probe under the emulator; it is stopped when the test ends.
-func start(t *testing.T, f rie.Function) (*rie.Runtime, *syncBuffer) {
+func start(t *testing.T, f rie.Function) (*rie.Runtime, *syncbuf.Buffer) {
 	t.Helper()
 	emu, boot := built(t)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	if f.Name == "" {
 		f.Name = "probe"
 	}

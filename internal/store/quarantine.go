@@ -204,22 +204,3 @@ func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Va
 func timeSKQuarantine(arrival time.Time, shard, seq string) string {
 	return timeSK(arrival, shard+"#"+seq)
 }
-
-// MarkRedriven records that a quarantined record was sent through the pipeline again, as the
-// record with sequence number newSeq.
-func (s *Store) MarkRedriven(ctx context.Context, shard, seq, newSeq string) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.table),
-		Key:                 key(quarantinePK(shard, seq), skQuarantine),
-		ConditionExpression: aws.String("attribute_exists(pk)"),
-		UpdateExpression:    aws.String("SET redrivenAt = :at, redrivenAs = :as"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":at": &types.AttributeValueMemberS{Value: s.now().UTC().Format(time.RFC3339Nano)},
-			":as": &types.AttributeValueMemberS{Value: newSeq},
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("mark quarantined record %s/%s redriven: %w", shard, seq, err)
-	}
-	return nil
-}

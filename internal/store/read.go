@@ -209,8 +209,15 @@ type QuarantinedRecord struct {
 	// in RefusedBecause.
 	Minimal        bool   `dynamodbav:"minimal,omitempty" json:"minimal,omitempty"`
 	RefusedBecause string `dynamodbav:"refusedBecause,omitempty" json:"refusedBecause,omitempty"`
-	RedrivenAt     string `dynamodbav:"redrivenAt,omitempty" json:"redrivenAt,omitempty"`
-	RedrivenAs     string `dynamodbav:"redrivenAs,omitempty" json:"redrivenAs,omitempty"` // the new sequence number
+	// RedrivenAt, RedrivenAs and RedrivenShard say when a redrive last put the record on the
+	// stream again, and where: its new sequence number and shard (redrive.go).
+	RedrivenAt    string `dynamodbav:"redrivenAt,omitempty" json:"redrivenAt,omitempty"`
+	RedrivenAs    string `dynamodbav:"redrivenAs,omitempty" json:"redrivenAs,omitempty"`
+	RedrivenShard string `dynamodbav:"redrivenShard,omitempty" json:"redrivenShard,omitempty"`
+	// RedrivenFromShard and RedrivenFromSequence mark a redrive copy: this record is the
+	// quarantined record there, sent again by a redrive and quarantined again.
+	RedrivenFromShard    string `dynamodbav:"redrivenFromShard,omitempty" json:"redrivenFromShard,omitempty"`
+	RedrivenFromSequence string `dynamodbav:"redrivenFromSequence,omitempty" json:"redrivenFromSequence,omitempty"`
 }
 
 // QuarantinedBetween lists records quarantined with arrival times in [from, to], oldest first,
