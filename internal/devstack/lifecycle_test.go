@@ -29,11 +29,14 @@ func deadPID(t *testing.T) int {
 // local up: sh's arguments end in "local up"), running script; the test reaps it.
 func fakeLocalUp(t *testing.T, script string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command("sh", "-c", script, "local", "up")
+	// The trailing ":" keeps the shell itself running, with "local up" in its arguments: a shell may
+	// otherwise exec a lone command in its place (dash does), and the pid would be another program.
+	cmd := exec.Command("sh", "-c", script+"\n:", "local", "up")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
 	return cmd
 }
 
