@@ -40,9 +40,11 @@ func main() {
 	}
 	lambdaClient := awslambda.NewFromConfig(cfg, func(o *awslambda.Options) { o.BaseEndpoint = awsenv.LambdaEndpoint() })
 	dynamoClient := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.DynamoDBEndpoint() })
+	events := store.New(dynamoClient, table)
 	r := &routing.Router{
 		Invoker:    &invoke.Lambda{Client: lambdaClient, Functions: functions},
-		Quarantine: store.New(dynamoClient, table),
+		Quarantine: events,
+		Feed:       events,
 		Log:        log,
 	}
 	lambda.Start(lambdahandler.Kinesis(r))

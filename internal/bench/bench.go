@@ -20,11 +20,15 @@ import (
 
 // Options shape a run.
 type Options struct {
-	Events  int           // records to send; 10,000 by default
-	Rate    int           // records per second; 0 sends as fast as the stream takes them
-	Seed    uint64        // of the generated stream
-	Timeout time.Duration // to wait for the pipeline after the last put; 5 minutes by default
-	Ceiling time.Duration // how long to measure the emulator's write ceiling; 5 s by default
+	Events int // records to send; 10,000 by default
+	// Accounts is how many accounts the generated stream spreads over (eventgen's default, a
+	// record in eight, when zero): many accounts leave most with one event per batch, as in a
+	// bank's traffic, so that packing by account cannot flatter the write units.
+	Accounts int
+	Rate     int           // records per second; 0 sends as fast as the stream takes them
+	Seed     uint64        // of the generated stream
+	Timeout  time.Duration // to wait for the pipeline after the last put; 5 minutes by default
+	Ceiling  time.Duration // how long to measure the emulator's write ceiling; 5 s by default
 	// Warmup is how many records (of tenants of their own) go through the pipeline before the
 	// measured stream, so that cold code paths and the emulator's JIT are not measured: 2,000
 	// by default; negative for none.
@@ -44,22 +48,26 @@ type Report struct {
 	LatencyMs       Percentiles `json:"putToPersistedMs"`
 	// FlowingLatencyMs leaves out the events put in the last second of sending: the stream ends
 	// there, and with a batching window their batch waits it out instead of filling up.
-	FlowingLatencyMs  *Percentiles           `json:"putToPersistedWhileFlowingMs,omitempty"` // nil when every record was sent within a second
-	DynamoDBRequests  map[string]int         `json:"dynamodbRequests"`
-	DynamoDBPer1000   float64                `json:"dynamodbRequestsPer1000Events"`
-	DynamoDBUnits     map[string]float64     `json:"dynamodbCapacityUnits"` // as DynamoDB reported them, by operation
-	Invocations       map[string]int         `json:"invocations"`
-	InvocationsPer1k  float64                `json:"invocationsPer1000Events"`
-	FunctionMs        map[string]Percentiles `json:"functionDurationMs"`
-	InitMs            map[string]float64     `json:"initDurationMs,omitempty"`
-	BootstrapBytes    map[string]int64       `json:"bootstrapBytes,omitempty"`
-	CeilingItemsPerS  float64                `json:"emulatorTransactWriteCeilingItemsPerSecond"`
-	CeilingRatio      float64                `json:"throughputToCeilingRatio"`
-	Timeline          []Second               `json:"timeline"`
-	AvgRecordBytes    float64                `json:"averageRecordBytes"`
-	AvgEventBytes     float64                `json:"averageValidEventBytes"`
-	BilledMsPerInvoke map[string]float64     `json:"averageBilledMsPerInvocation"`
-	Extra             map[string]any         `json:"extra,omitempty"`
+	FlowingLatencyMs *Percentiles       `json:"putToPersistedWhileFlowingMs,omitempty"` // nil when every record was sent within a second
+	DynamoDBRequests map[string]int     `json:"dynamodbRequests"`
+	DynamoDBPer1000  float64            `json:"dynamodbRequestsPer1000Events"`
+	DynamoDBUnits    map[string]float64 `json:"dynamodbCapacityUnits"` // as DynamoDB reported them, by operation
+	// WriteUnitsPerEvent is every write unit the functions spent (PutItem, BatchWriteItem,
+	// UpdateItem, as DynamoDB reported them) per valid event: events, account items, feed,
+	// quarantine, flags.
+	WriteUnitsPerEvent float64                `json:"dynamodbWriteUnitsPerEvent"`
+	Invocations        map[string]int         `json:"invocations"`
+	InvocationsPer1k   float64                `json:"invocationsPer1000Events"`
+	FunctionMs         map[string]Percentiles `json:"functionDurationMs"`
+	InitMs             map[string]float64     `json:"initDurationMs,omitempty"`
+	BootstrapBytes     map[string]int64       `json:"bootstrapBytes,omitempty"`
+	CeilingItemsPerS   float64                `json:"emulatorTransactWriteCeilingItemsPerSecond"`
+	CeilingRatio       float64                `json:"throughputToCeilingRatio"`
+	Timeline           []Second               `json:"timeline"`
+	AvgRecordBytes     float64                `json:"averageRecordBytes"`
+	AvgEventBytes      float64                `json:"averageValidEventBytes"`
+	BilledMsPerInvoke  map[string]float64     `json:"averageBilledMsPerInvocation"`
+	Extra              map[string]any         `json:"extra,omitempty"`
 	// Settings the run had: the template parameters it overrode, how often a caught-up shard was
 	// read, and how many warm-up records went first.
 	Parameters     map[string]string `json:"parameterOverrides,omitempty"`
@@ -134,7 +142,7 @@ func Run(ctx context.Context, st *devstack.Stack, opts Options) (Report, error) 
 	st.Capacity.Reset()
 	before := st.Invocations.Durations()
 
-	records := eventgen.Generate(eventgen.Options{Events: opts.Events, Seed: opts.Seed})
+	records := eventgen.Generate(eventgen.Options{Events: opts.Events, Accounts: opts.Accounts, Seed: opts.Seed})
 	want := eventgen.Expect(records)
 	rep.ValidEvents = len(want.Stored)
 	for _, e := range want.Stored {
@@ -166,6 +174,7 @@ func Run(ctx context.Context, st *devstack.Stack, opts Options) (Report, error) 
 	}
 	rep.DynamoDBRequests = st.Requests.Counts()
 	rep.DynamoDBUnits = st.Capacity.Units()
+	rep.WriteUnitsPerEvent = (rep.DynamoDBUnits["PutItem"] + rep.DynamoDBUnits["BatchWriteItem"] + rep.DynamoDBUnits["UpdateItem"]) / float64(max(rep.ValidEvents, 1))
 	rep.DynamoDBPer1000 = float64(st.Requests.Total()) * 1000 / float64(rep.ValidEvents)
 	if !st.CountsRequests() {
 		rep.DynamoDBPer1000 = -1 // the functions ran in their own processes

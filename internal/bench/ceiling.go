@@ -25,10 +25,10 @@ const ceilingTable = "bench-ceiling"
 // transactions). The emulator's JVM is warmed up first for a fifth of d (at least a second), so
 // a cold start does not lower the ceiling and flatter the ratio.
 func Ceiling(ctx context.Context, st *devstack.Stack, d time.Duration) (float64, error) {
-	if _, err := CeilingWith(ctx, st, max(d/5, time.Second), store.MaxConcurrentTransactions); err != nil {
+	if _, err := CeilingWith(ctx, st, max(d/5, time.Second), store.MaxConcurrentAccounts); err != nil {
 		return 0, fmt.Errorf("warm up: %w", err)
 	}
-	return CeilingWith(ctx, st, d, store.MaxConcurrentTransactions)
+	return CeilingWith(ctx, st, d, store.MaxConcurrentAccounts)
 }
 
 // CeilingWith is Ceiling with several writers at once, each on its own items.

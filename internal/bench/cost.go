@@ -5,10 +5,6 @@ import (
 	"github.com/go-event-processor/go-event-processor/internal/devstack"
 )
 
-// itemOverheadBytes is what an event item adds to the record's bytes: keys of the table and its
-// two indexes, fingerprint, timestamps and attribute names (measured on generated items: ~300 B).
-const itemOverheadBytes = 300
-
 // ShardEventsPerSecond is the sustained rate the Kinesis shard-hours are spread over: one shard at
 // its write limit of 1,000 records per second.
 const ShardEventsPerSecond = 1000
@@ -25,18 +21,15 @@ func Costs(rep Report, st *devstack.Stack) (cost.Comparison, error) {
 	for name, n := range rep.Invocations {
 		run.Lambda = append(run.Lambda, cost.LambdaUsage{Function: name, Invocations: int64(n), AvgBilledMs: rep.BilledMsPerInvoke[name], MemoryMB: memory[name]})
 	}
-	// Event puts and account updates are modelled from what was written (AWS charges 2 WRU per
-	// transactional KB and 1 WRU per KB per index); reads and quarantine writes use the units the
-	// emulator reported.
-	run.DynamoDB = append(run.DynamoDB,
-		cost.DynamoDBUsage{Operation: "TransactWriteItems (event puts)", Access: cost.TransactionalWrite, Requests: int64(rep.DynamoDBRequests["TransactWriteItems"]),
-			Items: int64(rep.ValidEvents), AvgItemBytes: rep.AvgEventBytes + itemOverheadBytes, IndexWrites: 2},
-		cost.DynamoDBUsage{Operation: "TransactWriteItems (account updates)", Access: cost.TransactionalWrite, Items: int64(rep.AccountChanges), AvgItemBytes: 200},
-	)
+	// Every write is a standard one on a table without indexes, so the units DynamoDB reports are
+	// what AWS bills (1 WRU per started KB); reads are priced from the units reported too.
 	for _, op := range []struct {
 		name   string
 		access cost.Access
-	}{{"BatchGetItem", cost.StronglyConsistentRead}, {"Query", cost.EventuallyConsistentRead}, {"BatchWriteItem", cost.StandardWrite}} {
+	}{
+		{"PutItem", cost.StandardWrite}, {"BatchWriteItem", cost.StandardWrite}, {"UpdateItem", cost.StandardWrite},
+		{"BatchGetItem", cost.StronglyConsistentRead}, {"Query", cost.StronglyConsistentRead}, {"GetItem", cost.StronglyConsistentRead},
+	} {
 		if u := rep.DynamoDBUnits[op.name]; u > 0 {
 			run.DynamoDB = append(run.DynamoDB, cost.DynamoDBUsage{Operation: op.name, Access: op.access, Requests: int64(rep.DynamoDBRequests[op.name]), Units: u})
 		}

@@ -27,7 +27,7 @@ func TestReadResourcesFromTemplate(t *testing.T) {
 	if len(res.Streams) != 1 || res.Streams[0].Name != "EventStream" || res.Streams[0].Shards != 1 {
 		t.Errorf("streams %+v", res.Streams)
 	}
-	if len(res.Tables) != 1 || len(res.Tables[0].GlobalSecondaryIndexes) != 2 {
+	if len(res.Tables) != 1 || len(res.Tables[0].GlobalSecondaryIndexes) != 0 || len(res.Tables[0].KeySchema) != 2 {
 		t.Errorf("tables %+v", res.Tables)
 	}
 	if len(res.Functions) != 7 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/internal/account"
+	"github.com/go-event-processor/go-event-processor/internal/devstack"
 	"github.com/go-event-processor/go-event-processor/internal/emulators/emutest"
 	"github.com/go-event-processor/go-event-processor/internal/eventgen"
 	"github.com/go-event-processor/go-event-processor/internal/store"
@@ -17,11 +18,12 @@ import (
 )
 
 // faultyTargets are the DynamoDB operations of the functions that the fault test breaks: every
-// read and write of events, states, flags and quarantine. The event source mapping's checkpoints
-// (GetItem, PutItem) and Kinesis are left alone, and the test reads the table directly.
+// read and write of events, account items, flags, the feed and quarantine, on the events table
+// only. The event source mapping's own tables (checkpoints, OnFailure records) and Kinesis are
+// left alone, and the test reads the table directly.
 var faultyTargets = []string{
-	"DynamoDB_20120810.TransactWriteItems", "DynamoDB_20120810.BatchWriteItem",
-	"DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.Query",
+	"DynamoDB_20120810.PutItem", "DynamoDB_20120810.UpdateItem", "DynamoDB_20120810.BatchWriteItem",
+	"DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.Query", "DynamoDB_20120810.GetItem",
 }
 
 // TestStackUnderFaults runs a mixed stream through the local stack while a fifth of the
@@ -36,8 +38,8 @@ func TestStackUnderFaults(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	burst := map[string]int{} // target → requests still to fail in a row
 	bursts := 0
-	ep := edge(t, emu.KinesisEndpoint, emu.DynamoDBEndpoint, func(target string) fault {
-		if !slices.Contains(faultyTargets, target) {
+	ep := edge(t, emu.KinesisEndpoint, emu.DynamoDBEndpoint, func(target, table string) fault {
+		if !slices.Contains(faultyTargets, target) || table == devstack.CheckpointTable || table == devstack.FailureTable {
 			return noFault
 		}
 		if burst[target] > 0 {
@@ -50,7 +52,7 @@ func TestStackUnderFaults(t *testing.T) {
 			return failBefore
 		case r < 0.1:
 			return failBefore
-		case r < 0.2 && strings.Contains(target, "Write"):
+		case r < 0.2 && (strings.Contains(target, "Write") || strings.Contains(target, "Put") || strings.Contains(target, "Update")):
 			return failAfter
 		}
 		return noFault

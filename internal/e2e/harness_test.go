@@ -56,6 +56,7 @@ func newPipeline(t *testing.T, shards int32) *pipeline {
 	r := &routing.Router{
 		Invoker:    &invoke.Lambda{Client: emulators.LambdaClient(srv.URL), Functions: functions},
 		Quarantine: p.store,
+		Feed:       p.store,
 	}
 	p.handle = lambdahandler.Kinesis(r)
 	return p

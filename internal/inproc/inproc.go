@@ -76,6 +76,7 @@ func Handler(codeURI string, env map[string]string, db store.API, lambdaClient i
 			return nil, fmt.Errorf("%s: %s is not set: it names the %s function", codeURI, name, t)
 		}
 	}
-	r := &routing.Router{Invoker: &invoke.Lambda{Client: lambdaClient, Functions: functions}, Quarantine: store.New(db, table), Log: log}
+	events := store.New(db, table)
+	r := &routing.Router{Invoker: &invoke.Lambda{Client: lambdaClient, Functions: functions}, Quarantine: events, Feed: events, Log: log}
 	return localinvoke.JSON(lambdahandler.Kinesis(r)), nil
 }

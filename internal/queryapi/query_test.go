@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,6 +173,39 @@ func TestQueryAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("a cursor of another query is a 400 naming cursor", func(t *testing.T) {
+		var acc, other string
+		for k, n := range perAccount {
+			tenant, id, _ := strings.Cut(k, "/")
+			if tenant == "bank-a" && n > 1 && acc == "" {
+				acc = id
+			} else if tenant == "bank-a" && other == "" {
+				other = id
+			}
+		}
+		var page store.Page
+		if s := get(t, api, "bank-a", "/accounts/"+acc+"/events", map[string]string{"limit": "1"}, &page); s != 200 || page.Cursor == "" {
+			t.Fatalf("first page of %s: %d, cursor %q", acc, s, page.Cursor)
+		}
+		for _, c := range []struct {
+			tenant, account string
+			params          map[string]string
+		}{
+			{"bank-a", other, nil}, // another account
+			{"bank-b", acc, nil},   // another tenant
+			{"bank-a", acc, map[string]string{"type": "transaction"}}, // another filter
+			{"bank-a", acc, map[string]string{"from": "2026-01-01T00:00:00Z"}},
+		} {
+			params := map[string]string{"cursor": page.Cursor}
+			for k, v := range c.params {
+				params[k] = v
+			}
+			var e queryapi.Error
+			if s := get(t, api, c.tenant, "/accounts/"+c.account+"/events", params, &e); s != 400 || e.Error.Parameter != "cursor" {
+				t.Errorf("cursor of %s used by %s/%s %v: %d %+v, want 400 naming cursor", acc, c.tenant, c.account, c.params, s, e)
+			}
+		}
+	})
 	t.Run("bad requests name the parameter", func(t *testing.T) {
 		cases := []struct {
 			tenant, path string

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/internal/bounded"
@@ -24,6 +25,7 @@ const recordOverhead = 40
 type Router struct {
 	Invoker         Invoker
 	Quarantine      Quarantine
+	Feed            Feed         // where stored events are appended in commit order; nil appends nothing
 	MaxPayloadBytes int          // per invoke; DefaultMaxPayloadBytes when zero
 	Log             *slog.Logger // nil logs nothing
 }
@@ -46,14 +48,15 @@ type Result struct {
 // so that a producer keying records otherwise does not break an account's order.
 type batchState struct {
 	records  []Record
-	accounts []string // tenant and account of each decoded record; "" when it did not decode
+	events   []*event.Event // each decoded record; nil when it did not decode
+	accounts []string       // tenant and account of each decoded record; "" when it did not decode
 	failed   []bool
 	// The index of the earliest failed record, by partition key and by tenant and account.
 	firstBadKey, firstBadAccount map[string]int
 }
 
 func newBatchState(records []Record) *batchState {
-	return &batchState{records: records, accounts: make([]string, len(records)), failed: make([]bool, len(records)),
+	return &batchState{records: records, events: make([]*event.Event, len(records)), accounts: make([]string, len(records)), failed: make([]bool, len(records)),
 		firstBadKey: map[string]int{}, firstBadAccount: map[string]int{}}
 }
 
@@ -85,6 +88,8 @@ func (b *batchState) blocked(i int) bool {
 func (r *Router) Route(ctx context.Context, records []Record) Result {
 	st := newBatchState(records)
 	res := Result{Done: map[event.Type]int{}}
+	stored := make([]bool, len(records))            // stored by this record: to append to the feed
+	storedBefore := make([]time.Time, len(records)) // stored by an earlier attempt at the record
 	groups := map[event.Type][]int{}
 	var bad []Quarantined
 	var badAt []int
@@ -94,6 +99,7 @@ func (r *Router) Route(ctx context.Context, records []Record) Result {
 			bad, badAt = append(bad, quarantined(rec, err)), append(badAt, i)
 			continue
 		}
+		st.events[i] = e
 		st.accounts[i] = e.Tenant + "\x00" + e.Data.Account()
 		groups[e.Type] = append(groups[e.Type], i)
 	}
@@ -128,7 +134,16 @@ func (r *Router) Route(ctx context.Context, records []Record) Result {
 			for k, out := range resp.Results {
 				i := send[k]
 				switch out.Status {
-				case typefn.Stored, typefn.Duplicate:
+				case typefn.Stored:
+					res.Done[t]++
+					stored[i] = true
+					if out.StoredAt != "" {
+						storedBefore[i], _ = time.Parse(time.RFC3339Nano, out.StoredAt)
+						if storedBefore[i].IsZero() {
+							storedBefore[i] = time.Unix(0, 0) // unreadable: look back through the whole feed
+						}
+					}
+				case typefn.Duplicate:
 					res.Done[t]++
 				case typefn.Rejected:
 					q := quarantined(records[i], errors.New(out.Reason))
@@ -140,6 +155,7 @@ func (r *Router) Route(ctx context.Context, records []Record) Result {
 		}
 	}
 	r.quarantine(ctx, st, &res, bad, badAt)
+	r.appendFeed(ctx, st, stored, storedBefore)
 
 	for i, f := range st.failed {
 		if f {
@@ -149,6 +165,38 @@ func (r *Router) Route(ctx context.Context, records []Record) Result {
 	r.logf(ctx, slog.LevelInfo, "batch routed", "records", len(records), "failed", len(res.Failed),
 		"quarantined", res.Quarantined, "invocations", res.Invocations)
 	return res
+}
+
+// appendFeed appends, per tenant, the events this batch stored to the tenant's feed partition of
+// the shard, in stream order. Until it is appended a record is not done: if the append fails,
+// the tenant's records are retried (their events are found stored, and appended then).
+func (r *Router) appendFeed(ctx context.Context, st *batchState, stored []bool, storedBefore []time.Time) {
+	if r.Feed == nil {
+		return
+	}
+	var tenants []string
+	entries := map[string][]FeedEntry{}
+	at := map[string][]int{}
+	for i, ok := range stored {
+		if !ok || st.failed[i] {
+			continue
+		}
+		e := st.events[i]
+		if _, seen := entries[e.Tenant]; !seen {
+			tenants = append(tenants, e.Tenant)
+		}
+		entries[e.Tenant] = append(entries[e.Tenant], FeedEntry{Type: e.Type, ID: e.ID, SequenceNumber: st.records[i].SequenceNumber, StoredBefore: storedBefore[i]})
+		at[e.Tenant] = append(at[e.Tenant], i)
+	}
+	for _, tenant := range tenants {
+		shard := st.records[at[tenant][0]].ShardID
+		if err := r.Feed.AppendFeed(ctx, tenant, shard, entries[tenant]); err != nil {
+			r.logf(ctx, slog.LevelWarn, "feed append failed; records will be retried", "tenant", tenant, "records", len(entries[tenant]), "error", err.Error())
+			for _, i := range at[tenant] {
+				st.fail(i)
+			}
+		}
+	}
 }
 
 // quarantine stores bad records; those it could not store are retried, and only those.

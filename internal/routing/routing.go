@@ -38,6 +38,22 @@ type Quarantined struct {
 	Type    event.Type
 }
 
+// Feed appends the events a router invocation stored to their tenant's feed, in commit order.
+// Appending entries already appended (a batch sent again) must change nothing.
+type Feed interface {
+	AppendFeed(ctx context.Context, tenant, shard string, entries []FeedEntry) error
+}
+
+// FeedEntry is one stored event to append to a feed.
+type FeedEntry struct {
+	Type           event.Type
+	ID             string
+	SequenceNumber string
+	// StoredBefore is set for an event an earlier attempt at the same record stored: when. It may
+	// be in the feed already, appended no earlier than then; zero for an event stored now.
+	StoredBefore time.Time
+}
+
 // Bounds of the values a Quarantined copies from a record.
 const (
 	MaxReasonBytes  = 1 << 10

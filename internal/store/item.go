@@ -19,12 +19,9 @@ import (
 // the two equal); other payloads go through attributevalue.
 func (s *Store) eventItem(w *typefn.Write, storedAt string) (map[string]types.AttributeValue, error) {
 	e := w.Event
-	var pk, gsi1pk, gsi2pk, sk, at span
-	var buf [320]byte
+	var pk, at span
+	var buf [192]byte
 	b := appendText(buf[:0], &pk, "EVT#", e.Tenant, "#", e.ID)
-	b = appendText(b, &gsi1pk, "ACC#", e.Tenant, "#", e.Data.Account())
-	b = appendText(b, &gsi2pk, "TYPE#", e.Tenant, "#", string(e.Type))
-	b = appendTime(b, &sk, e.Time.UTC(), timeKeyLayout, "#"+e.ID)
 	b = appendTime(b, &at, e.Time, time.RFC3339Nano, "")
 	v := new(itemValues)
 	data, b, err := v.data(e.Data, b)
@@ -35,12 +32,13 @@ func (s *Store) eventItem(w *typefn.Write, storedAt string) (map[string]types.At
 	v.fill(text)
 	item := make(map[string]types.AttributeValue, 20)
 	item[attrPK], item[attrSK] = v.str(pk.of(text)), v.str(skEvent)
-	item[attrGSI1PK], item[attrGSI1SK] = v.str(gsi1pk.of(text)), v.str(sk.of(text))
-	item[attrGSI2PK], item[attrGSI2SK] = v.str(gsi2pk.of(text)), item[attrGSI1SK]
 	item["id"], item["tenant"], item["type"] = v.str(e.ID), v.str(e.Tenant), v.str(string(e.Type))
 	item["source"], item["subject"], item["accountId"] = v.str(e.Source), v.str(e.Subject), v.str(e.Data.Account())
 	item["time"], item["specversion"] = v.str(at.of(text)), v.str(e.SpecVersion)
-	item["data"], item["fingerprint"], item["storedAt"] = data, v.str(w.Fingerprint), v.str(storedAt)
+	item["data"], item["fingerprint"] = data, v.str(w.Fingerprint)
+	if storedAt != "" {
+		item["storedAt"] = v.str(storedAt)
+	}
 	if e.DataContentType != "" {
 		item["datacontenttype"] = v.str(e.DataContentType)
 	}

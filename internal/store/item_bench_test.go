@@ -171,11 +171,8 @@ func referenceItem(w *typefn.Write, storedAt string) (map[string]types.Attribute
 		return nil, err
 	}
 	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-	sk := timeSK(e.Time, e.ID)
 	item := map[string]types.AttributeValue{
 		attrPK: str(eventPK(e.Tenant, e.ID)), attrSK: str(skEvent),
-		attrGSI1PK: str(accountPK(e.Tenant, e.Data.Account())), attrGSI1SK: str(sk),
-		attrGSI2PK: str(typePK(e.Tenant, e.Type)), attrGSI2SK: str(sk),
 		"id": str(e.ID), "tenant": str(e.Tenant), "type": str(string(e.Type)), "source": str(e.Source),
 		"subject": str(e.Subject), "accountId": str(e.Data.Account()), "time": str(e.Time.Format(time.RFC3339Nano)),
 		"specversion": str(e.SpecVersion), "data": data, "fingerprint": str(w.Fingerprint),

@@ -8,13 +8,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/internal/bounded"
+	"github.com/go-event-processor/go-event-processor/internal/account"
 )
 
 // The layout of the event store built for its readers (docs/design.md, "The event store for its
 // readers"): which items an event, a router invocation and a quarantined record write, with their
-// keys. The key-load and write-unit tests count these items; the write path is moving onto them.
-// Keys are built only here.
+// keys. Keys are built only here and in keys.go.
 
 // Sort keys and prefixes of the layout.
 const (
@@ -35,7 +34,7 @@ func timelineSK(e *event.Event) string {
 	return prefix + event.TimeKey(e.Time) + "#" + e.ID
 }
 
-// isDecision reports whether events of type t change an account's state.
+// isDecision reports whether events of type t may change an account's state.
 func isDecision(t event.Type) bool {
 	return t == event.TypeFraudAlert || t == event.TypeAccountStatus
 }
@@ -44,10 +43,9 @@ func isDecision(t event.Type) bool {
 // that shard), so it takes at most one shard's rate of the tenant.
 func feedPK(tenant, shard string) string { return "FEED#" + tenant + "#" + shard }
 
-// feedSK orders a feed partition's items by storage time, then by their gapless counter.
-func feedSK(storedAt time.Time, n int64) string {
-	return fmt.Sprintf("%s#%0*d", event.TimeKey(storedAt), feedCounterWidth, n)
-}
+// feedSK is a feed item's gapless counter in its partition, zero-padded so that string order is
+// counter order. The counter alone is the key, so two writers can never both write item n.
+func feedSK(n int64) string { return fmt.Sprintf("%0*d", feedCounterWidth, n) }
 
 // feedRegistryPK lists a tenant's feed partitions.
 func feedRegistryPK(tenant string) string { return "FEEDS#" + tenant }
@@ -63,6 +61,12 @@ func tenantQuarantinePK(tenant string, day time.Time, shard string) string {
 	return "QUART#" + tenant + "#" + day.UTC().Format(time.DateOnly) + "#" + shard
 }
 
+// quarantineRegistryPK lists the shards that quarantined records on a day.
+func quarantineRegistryPK(day time.Time) string { return "QSHARDS#" + day.UTC().Format(time.DateOnly) }
+
+// quarantineSK orders a shard's quarantined records of a day by arrival, then sequence number.
+func quarantineSK(arrival time.Time, seq string) string { return event.TimeKey(arrival) + "#" + seq }
+
 // feedPointer is one event in a feed item: its type's code and its id.
 func feedPointer(t event.Type, id string) string { return feedTypeCode[t] + id }
 
@@ -71,94 +75,46 @@ var feedTypeCode = map[event.Type]string{
 	event.TypeTransaction: "t", event.TypeFraudAlert: "f", event.TypeAccountStatus: "s", event.TypeAccountCheck: "c",
 }
 
-// layoutEventItem is the event's item in the layout: today's event item without the index
-// attributes, with the shard its record came from (so that a redelivered record is told from a
-// duplicate).
-func layoutEventItem(item map[string]types.AttributeValue, shard string) map[string]types.AttributeValue {
-	out := make(map[string]types.AttributeValue, len(item))
-	for k, v := range item {
-		switch k {
-		case attrGSI1PK, attrGSI1SK, attrGSI2PK, attrGSI2SK:
-			continue
+// feedPointerType is the type a pointer's code names, or "".
+func feedPointerType(p string) event.Type {
+	for t, code := range feedTypeCode {
+		if strings.HasPrefix(p, code) {
+			return t
 		}
-		out[k] = v
 	}
-	out["shardId"] = str(shard)
-	return out
+	return ""
 }
 
-// timelineItem is an event's entry in its account's partition; for a decision it is also the
-// decision record, holding what account state needs.
-func timelineItem(e *event.Event) map[string]types.AttributeValue {
-	item := map[string]types.AttributeValue{
-		attrPK: str(accountPK(e.Tenant, e.Data.Account())), attrSK: str(timelineSK(e)),
-		"type": str(string(e.Type)),
+// accountItems are an event's items in its account's partition: its timeline entry, or for a
+// decision its decision item (the timeline entry and what the account's state needs) and the
+// account's marker. Writing them again writes the same items.
+func accountItems(e *event.Event, c *account.Change) []map[string]types.AttributeValue {
+	pk := accountPK(e.Tenant, e.Data.Account())
+	entry := map[string]types.AttributeValue{attrPK: str(pk), attrSK: str(timelineSK(e)), "id": str(e.ID), "type": str(string(e.Type))}
+	if !isDecision(e.Type) {
+		return []map[string]types.AttributeValue{entry}
 	}
-	switch p := e.Data.(type) {
-	case *event.FraudAlert:
-		item["severity"], item["recommendedAction"] = str(p.Severity), str(p.RecommendedAction)
-	case *event.AccountStatus:
-		item["action"] = str(p.Action)
-		if len(p.BlockedActions) > 0 {
-			item["blockedActions"] = &types.AttributeValueMemberSS{Value: p.BlockedActions}
-		}
-		if p.MonitoringLevel != "" {
-			item["monitoringLevel"] = str(p.MonitoringLevel)
-		}
-		if p.EffectiveAt != nil {
-			item["effectiveAt"] = str(event.TimeKey(*p.EffectiveAt))
-		}
+	if c != nil && c.Freeze != "" {
+		entry["freeze"] = str(c.Freeze)
 	}
-	return item
-}
-
-// markerItem marks an account that has decisions, so that a transaction's flag needs a query of
-// its decisions only then. It is written once, and never grows.
-func markerItem(tenant, account string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		attrPK: str(accountPK(tenant, account)), attrSK: str(skMarker),
-		"hasDecisions": &types.AttributeValueMemberBOOL{Value: true},
+	if c != nil && c.Monitor != "" {
+		entry["monitor"] = str(c.Monitor)
 	}
+	marker := map[string]types.AttributeValue{attrPK: str(pk), attrSK: str(skMarker),
+		"tenant": str(e.Tenant), "accountId": str(e.Data.Account()), "hasDecisions": &types.AttributeValueMemberBOOL{Value: true}}
+	return []map[string]types.AttributeValue{entry, marker}
 }
 
 // feedItem points to the events one router invocation committed for a tenant from a shard, in
 // the order they were stored; firstSeq and lastSeq are the stream range it covers.
 func feedItem(tenant, shard string, storedAt time.Time, n int64, pointers []string, firstSeq, lastSeq string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
-		attrPK: str(feedPK(tenant, shard)), attrSK: str(feedSK(storedAt, n)),
+		attrPK: str(feedPK(tenant, shard)), attrSK: str(feedSK(n)),
 		"p":        str(strings.Join(pointers, "\n")),
+		"n":        &types.AttributeValueMemberN{Value: fmt.Sprint(n)},
 		"firstSeq": str(firstSeq), "lastSeq": str(lastSeq),
 		"storedAt": str(storedAt.UTC().Format(time.RFC3339Nano)),
 	}
-}
-
-// layoutQuarantineItems are a quarantined record's items in the layout: the record under its
-// shard and day, and, when its tenant is known, a pointer under the tenant's.
-func layoutQuarantineItems(item map[string]types.AttributeValue, tenant, shard, seq string, arrival time.Time) []map[string]types.AttributeValue {
-	rec := make(map[string]types.AttributeValue, len(item))
-	for k, v := range item {
-		switch k {
-		case attrGSI2PK, attrGSI2SK:
-			continue
-		}
-		rec[k] = v
-	}
-	sk := event.TimeKey(arrival) + "#" + seq
-	rec[attrPK], rec[attrSK] = str(quarantineShardPK(arrival, shard)), str(sk)
-	out := []map[string]types.AttributeValue{rec}
-	if tenant != "" {
-		ptr := map[string]types.AttributeValue{attrPK: str(tenantQuarantinePK(tenant, arrival, shard)), attrSK: str(sk)}
-		for _, k := range []string{"code", "type", "eventId"} {
-			if v, ok := item[k]; ok {
-				ptr[k] = v
-			}
-		}
-		if r, ok := item["reason"].(*types.AttributeValueMemberS); ok {
-			ptr["reason"] = str(bounded.String(r.Value, maxMinimalReasonBytes))
-		}
-		out = append(out, ptr)
-	}
-	return out
 }
 
 // writeUnits is what a standard write of item costs: one WRU per started KB.

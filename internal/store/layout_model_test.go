@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/go-event-processor/go-event-processor/event"
+	"github.com/go-event-processor/go-event-processor/internal/account"
 	"github.com/go-event-processor/go-event-processor/internal/routing"
 	"github.com/go-event-processor/go-event-processor/internal/typefn"
 )
@@ -44,7 +45,6 @@ func modelLayout(records []modelRecord, batchSize int) layoutLoad {
 		return u
 	}
 	stored := map[string]bool{}
-	marked := map[string]bool{}
 	txnTimes := map[string][]time.Time{} // an account's stored transactions' times
 	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
 	byShard := map[string][]modelRecord{}
@@ -69,7 +69,8 @@ func modelLayout(records []modelRecord, batchSize int) layoutLoad {
 				if err != nil {
 					q := routing.Quarantined{Record: routing.Record{Data: r.data, PartitionKey: r.key, ShardID: shard, SequenceNumber: sn, ArrivalTime: at}, Code: event.CodeInvalid, Reason: err.Error()}
 					q.Tenant, q.EventID, q.Type = event.Peek(r.data)
-					for _, item := range layoutQuarantineItems(quarantineItem(q, at), q.Tenant, shard, sn, at) {
+					add("quarantine", quarantineItem(q, at))
+					for _, item := range quarantineListing(q, at) {
 						add("quarantine", item)
 					}
 					l.quarantined++
@@ -86,12 +87,14 @@ func modelLayout(records []modelRecord, batchSize int) layoutLoad {
 				if err != nil {
 					panic(err)
 				}
-				u := add("event", layoutEventItem(item, shard))
-				u += add("timeline", timelineItem(e))
+				u := add("event", item)
 				acc := e.Tenant + "\x00" + e.Data.Account()
-				if isDecision(e.Type) && !marked[acc] {
-					marked[acc] = true
-					u += add("marker", markerItem(e.Tenant, e.Data.Account()))
+				for k, ai := range accountItems(e, account.ChangeOf(e)) {
+					if k == 0 {
+						u += add("timeline", ai)
+					} else {
+						u += add("marker", ai) // written with every decision: idempotent, and no read first
+					}
 				}
 				if s, ok := e.Data.(*event.AccountStatus); ok && s.Action == event.StatusFreeze {
 					from := e.Time
@@ -115,7 +118,7 @@ func modelLayout(records []modelRecord, batchSize int) layoutLoad {
 				feed[e.Tenant] = append(feed[e.Tenant], feedPointer(e.Type, e.ID))
 			}
 			for n, tenant := range tenants {
-				add("feed", feedItem(tenant, shard, at, int64(start+n), feed[tenant], "49650000000000000000000000000000000000000000000000000000", "49650000000000000000000000000000000000000000000000009999"))
+				add("feed", feedItem(tenant, shard, at, int64(start/batchSize*len(tenants)+n), feed[tenant], "49650000000000000000000000000000000000000000000000000000", "49650000000000000000000000000000000000000000000000009999"))
 			}
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -58,9 +57,11 @@ func newStore(t *testing.T, wrap func(store.API) store.API) (*store.Store, *reqc
 	return store.New(api, table), counter
 }
 
-// TestPutInLanes writes a batch that needs several transactions: each is written once, every
-// account's state holds all its changes, and writing the batch again changes nothing.
-func TestPutInLanes(t *testing.T) {
+// TestPutStoresEveryAccount writes a batch of many accounts: every event is stored once, every
+// account's state holds all its changes; the same records again are this very batch sent again
+// (stored, their account items written again, nothing added), and the same events from other
+// records are duplicates.
+func TestPutStoresEveryAccount(t *testing.T) {
 	s, counter := newStore(t, nil)
 	writes := writesOf(t, 450, 40)
 	results := s.Put(t.Context(), writes)
@@ -77,7 +78,8 @@ func TestPutInLanes(t *testing.T) {
 			want[k].Apply(c)
 		}
 	}
-	t.Logf("%d events of %d accounts in %d transactions", len(writes), 40, counter.Counts()["TransactWriteItems"])
+	c := counter.Counts()
+	t.Logf("%d events of %d accounts: %d PutItem, %d BatchWriteItem, %d BatchGetItem", len(writes), 40, c["PutItem"], c["BatchWriteItem"], c["BatchGetItem"])
 	keys := make([]typefn.AccountKey, 0, len(want))
 	for k := range want {
 		keys = append(keys, k)
@@ -97,34 +99,42 @@ func TestPutInLanes(t *testing.T) {
 		}
 	}
 	for i, r := range s.Put(t.Context(), writes) {
-		if r.Outcome != typefn.OutcomeDuplicate {
-			t.Fatalf("write %d again: outcome %d (%v), want duplicate", i, r.Outcome, r.Err)
+		if r.Outcome != typefn.OutcomeStored {
+			t.Fatalf("record %d sent again: outcome %d (%v), want stored (this very record)", i, r.Outcome, r.Err)
 		}
+	}
+	others := slices.Clone(writes)
+	for i := range others {
+		others[i].SequenceNumber = "other-" + others[i].SequenceNumber
+	}
+	for i, r := range s.Put(t.Context(), others) {
+		if r.Outcome != typefn.OutcomeDuplicate {
+			t.Fatalf("write %d from another record: outcome %d (%v), want duplicate", i, r.Outcome, r.Err)
+		}
+	}
+	again, err := s.States(t.Context(), keys)
+	if err != nil || len(again) != len(states) {
+		t.Fatalf("states after writing again: %d accounts (%v), want %d", len(again), err, len(states))
 	}
 }
 
-// failingAccount fails every transaction that writes an event of one account, as throttling would.
+// failingAccount fails every write of an event of one account, as throttling past the SDK's
+// retries would.
 type failingAccount struct {
 	store.API
 	account string
 }
 
-func (f failingAccount) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	for _, a := range in.TransactItems {
-		if a.Put == nil {
-			continue
-		}
-		if v, ok := a.Put.Item["accountId"].(*types.AttributeValueMemberS); ok && v.Value == f.account {
-			return nil, errors.New("ThrottlingException: rate exceeded")
-		}
+func (f failingAccount) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if v, ok := in.Item["accountId"].(*types.AttributeValueMemberS); ok && v.Value == f.account {
+		return nil, errors.New("ThrottlingException: rate exceeded")
 	}
-	return f.API.TransactWriteItems(ctx, in, opts...)
+	return f.API.PutItem(ctx, in, opts...)
 }
 
-// TestPutFailureHoldsBackOnlyLaterEvents: when one account's transaction fails, none of that
-// account's events is written, each account's outcomes are stored-then-failed in its own order
-// (never a later event stored after an earlier failed one), and accounts in other transactions
-// are written.
+// TestPutFailureHoldsBackOnlyLaterEvents: when one account's write fails, none of that account's
+// later events is written, each account's outcomes are stored-then-failed in its own order (never
+// a later event stored after an earlier failed one), and the other accounts are written.
 func TestPutFailureHoldsBackOnlyLaterEvents(t *testing.T) {
 	writes := writesOf(t, 450, 40)
 	victim := writes[len(writes)/2].Event.Data.Account()
@@ -189,52 +199,5 @@ func TestSetFlagsSkipsMissingTransactions(t *testing.T) {
 	}
 	if _, err := s.GetEvent(t.Context(), writes[0].Event.Tenant, "never-stored"); err == nil {
 		t.Errorf("a flag created the transaction it was meant for")
-	}
-}
-
-// noReasons hides the cancellation reasons of cancelled transactions, as some emulators do.
-type noReasons struct{ store.API }
-
-func (n noReasons) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	out, err := n.API.TransactWriteItems(ctx, in, opts...)
-	var canceled *types.TransactionCanceledException
-	if errors.As(err, &canceled) {
-		return nil, &types.TransactionCanceledException{Message: canceled.Message}
-	}
-	return out, err
-}
-
-// TestSetFlagsWithoutReasons: without per-flag reasons, the batch is halved until the flag of the
-// missing transaction is alone; every other flag is written.
-func TestSetFlagsWithoutReasons(t *testing.T) {
-	s, _ := newStore(t, func(api store.API) store.API { return noReasons{api} })
-	var writes []typefn.Write
-	for _, w := range writesOf(t, 60, 4) {
-		if w.Event.Type == event.TypeTransaction {
-			writes = append(writes, w)
-		}
-	}
-	for i, r := range s.Put(t.Context(), writes) {
-		if r.Outcome != typefn.OutcomeStored {
-			t.Fatalf("write %d: outcome %d (%v)", i, r.Outcome, r.Err)
-		}
-	}
-	var flags []typefn.Flag
-	for i, w := range writes {
-		if i == len(writes)/2 {
-			flags = append(flags, typefn.Flag{Tenant: w.Event.Tenant, ID: "never-stored", BlockedBy: "evt-x"})
-		}
-		flags = append(flags, typefn.Flag{Tenant: w.Event.Tenant, ID: w.Event.ID, BlockedBy: "evt-freeze"})
-	}
-	start := time.Now()
-	err := s.SetFlags(t.Context(), flags)
-	t.Logf("%d flags, one for a missing transaction, in %s", len(flags), time.Since(start).Round(time.Millisecond))
-	if err != nil {
-		t.Errorf("SetFlags: %v", err)
-	}
-	for _, w := range writes {
-		if e, err := s.GetEvent(t.Context(), w.Event.Tenant, w.Event.ID); err != nil || e.BlockedBy != "evt-freeze" {
-			t.Fatalf("transaction %s: flag %+v (%v), want evt-freeze", w.Event.ID, e, err)
-		}
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -79,7 +81,96 @@ func (s *Store) Quarantine(ctx context.Context, records []routing.Quarantined) [
 			}
 		}
 	}
+	s.listQuarantined(ctx, records, now, errs, fail)
 	return errs
+}
+
+// listQuarantined writes, for each record stored, its pointers in the day's listings — the
+// operator's under its shard, its tenant's when the tenant is known — after registering the
+// day's shard. A record whose pointers fail fails: the stream sends it again, and writing it
+// again writes the same items.
+func (s *Store) listQuarantined(ctx context.Context, records []routing.Quarantined, now time.Time, errs []error, fail func(int, error)) {
+	var items []map[string]types.AttributeValue
+	var owners []int
+	days := map[string]map[string]bool{} // day → shards to register
+	for i, q := range records {
+		if errs != nil && errs[i] != nil {
+			continue
+		}
+		arrival := arrivalOf(q, now)
+		day := arrival.UTC().Format(time.DateOnly)
+		if days[day] == nil {
+			days[day] = map[string]bool{}
+		}
+		days[day][q.ShardID] = true
+		for _, item := range quarantineListing(q, arrival) {
+			items, owners = append(items, item), append(owners, i)
+		}
+	}
+	for day, shards := range days {
+		t, _ := time.Parse(time.DateOnly, day)
+		if err := s.registerQuarantineShards(ctx, t, shards); err != nil {
+			for i, q := range records {
+				if shards[q.ShardID] && arrivalOf(q, now).UTC().Format(time.DateOnly) == day {
+					fail(i, err)
+				}
+			}
+		}
+	}
+	for start := 0; start < len(items); start += maxBatchWriteItems {
+		end := min(start+maxBatchWriteItems, len(items))
+		if err := s.batchPut(ctx, items[start:end]); err != nil {
+			for _, i := range owners[start:end] {
+				fail(i, fmt.Errorf("list quarantined record %s/%s: %w", records[i].ShardID, records[i].SequenceNumber, err))
+			}
+		}
+	}
+}
+
+// registerQuarantineShards adds shards to the day's list of shards that quarantined records, once
+// per store and shard.
+func (s *Store) registerQuarantineShards(ctx context.Context, day time.Time, shards map[string]bool) error {
+	var add []string
+	for sh := range shards {
+		if _, done := s.registered.Load("Q\x00" + day.Format(time.DateOnly) + "\x00" + sh); !done {
+			add = append(add, sh)
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(quarantineRegistryPK(day), skRegistry),
+		UpdateExpression:          aws.String("ADD shards :s"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberSS{Value: add}},
+	})
+	if err != nil {
+		return fmt.Errorf("register the shards quarantining on %s: %w", day.Format(time.DateOnly), err)
+	}
+	for _, sh := range add {
+		s.registered.Store("Q\x00"+day.Format(time.DateOnly)+"\x00"+sh, true)
+	}
+	return nil
+}
+
+// quarantineListing are a quarantined record's pointers in the day's listings.
+func quarantineListing(q routing.Quarantined, arrival time.Time) []map[string]types.AttributeValue {
+	sk := str(quarantineSK(arrival, q.SequenceNumber))
+	record := str(quarantinePK(q.ShardID, q.SequenceNumber))
+	out := []map[string]types.AttributeValue{{attrPK: str(quarantineShardPK(arrival, q.ShardID)), attrSK: sk, "recordPk": record}}
+	if q.Tenant != "" && len(q.Tenant) <= routing.MaxTenantBytes {
+		out = append(out, map[string]types.AttributeValue{attrPK: str(tenantQuarantinePK(q.Tenant, arrival, q.ShardID)), attrSK: sk, "recordPk": record})
+	}
+	return out
+}
+
+// arrivalOf is a record's arrival time, or now when the record has none.
+func arrivalOf(q routing.Quarantined, now time.Time) time.Time {
+	if q.ArrivalTime.IsZero() {
+		return now
+	}
+	return q.ArrivalTime
 }
 
 // batchPut writes items with BatchWriteItem, writing again what DynamoDB leaves unprocessed (the
@@ -179,13 +270,9 @@ func minimalQuarantineItem(q routing.Quarantined, now time.Time, refused error) 
 
 // quarantineKeys are the attributes every quarantine item has: its keys and where the record is.
 func quarantineKeys(q routing.Quarantined, now time.Time) map[string]types.AttributeValue {
-	arrival := q.ArrivalTime
-	if arrival.IsZero() {
-		arrival = now
-	}
+	arrival := arrivalOf(q, now)
 	return map[string]types.AttributeValue{
 		attrPK: str(quarantinePK(q.ShardID, q.SequenceNumber)), attrSK: str(skQuarantine),
-		attrGSI2PK: str(quarantineDayPK(arrival)), attrGSI2SK: str(timeSKQuarantine(arrival, q.ShardID, q.SequenceNumber)),
 		"shardId": str(q.ShardID), "sequenceNumber": str(q.SequenceNumber),
 		"arrivalTime": str(arrival.UTC().Format(time.RFC3339Nano)),
 	}
@@ -201,6 +288,91 @@ func describeRaw(item map[string]types.AttributeValue, data []byte) {
 
 func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
-func timeSKQuarantine(arrival time.Time, shard, seq string) string {
-	return timeSK(arrival, shard+"#"+seq)
+// QuarantinedBetween lists records quarantined with arrival times in [from, to], oldest first:
+// per day, the shards that quarantined records, then each shard's listing and the records.
+func (s *Store) QuarantinedBetween(ctx context.Context, from, to time.Time) ([]QuarantinedRecord, error) {
+	return s.quarantined(ctx, "", from, to)
+}
+
+// TenantQuarantinedBetween is QuarantinedBetween for the records known to belong to tenant.
+// Records whose tenant could not be read (not JSON, say) belong to no tenant.
+func (s *Store) TenantQuarantinedBetween(ctx context.Context, tenant string, from, to time.Time) ([]QuarantinedRecord, error) {
+	if tenant == "" {
+		return nil, errors.New("a tenant is required")
+	}
+	return s.quarantined(ctx, tenant, from, to)
+}
+
+func (s *Store) quarantined(ctx context.Context, tenant string, from, to time.Time) ([]QuarantinedRecord, error) {
+	var all []QuarantinedRecord
+	for day := from.UTC().Truncate(24 * time.Hour); !day.After(to); day = day.Add(24 * time.Hour) {
+		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(quarantineRegistryPK(day), skRegistry), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return nil, fmt.Errorf("read the shards quarantining on %s: %w", day.Format(time.DateOnly), err)
+		}
+		shards, _ := out.Item["shards"].(*types.AttributeValueMemberSS)
+		if shards == nil {
+			continue
+		}
+		var keys []map[string]types.AttributeValue
+		for _, shard := range shards.Value {
+			pk := quarantineShardPK(day, shard)
+			if tenant != "" {
+				pk = tenantQuarantinePK(tenant, day, shard)
+			}
+			pages := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+				TableName:              aws.String(s.table),
+				KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
+				ConsistentRead:         aws.Bool(true),
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":pk": str(pk), ":from": str(event.TimeKey(from)), ":to": str(event.TimeKey(to) + "#~"),
+				},
+			})
+			for pages.HasMorePages() {
+				page, err := pages.NextPage(ctx)
+				if err != nil {
+					return nil, fmt.Errorf("query quarantine of %s: %w", day.Format(time.DateOnly), err)
+				}
+				for _, item := range page.Items {
+					if pk, ok := item["recordPk"].(*types.AttributeValueMemberS); ok {
+						keys = append(keys, key(pk.Value, skQuarantine))
+					}
+				}
+			}
+		}
+		recs, err := s.quarantineRecords(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, recs...)
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].ArrivalTime != all[j].ArrivalTime {
+			return arrivalKey(all[i]) < arrivalKey(all[j])
+		}
+		return all[i].SequenceNumber < all[j].SequenceNumber
+	})
+	return all, nil
+}
+
+// arrivalKey orders records by arrival time.
+func arrivalKey(r QuarantinedRecord) string {
+	t, err := time.Parse(time.RFC3339Nano, r.ArrivalTime)
+	if err != nil {
+		return r.ArrivalTime
+	}
+	return event.TimeKey(t)
+}
+
+// quarantineRecords reads quarantined records by key, strongly consistent, 100 per request.
+func (s *Store) quarantineRecords(ctx context.Context, keys []map[string]types.AttributeValue) ([]QuarantinedRecord, error) {
+	items, err := s.getItems(ctx, keys, true, "")
+	if err != nil {
+		return nil, fmt.Errorf("read quarantined records: %w", err)
+	}
+	var recs []QuarantinedRecord
+	if err := attributevalue.UnmarshalListOfMaps(items, &recs); err != nil {
+		return nil, fmt.Errorf("decode quarantined records: %w", err)
+	}
+	return recs, nil
 }

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/internal/account"
+	"github.com/go-event-processor/go-event-processor/internal/typefn"
 )
 
 // ErrNotFound is returned when an event or account does not exist for the tenant asking.
@@ -44,14 +47,14 @@ type Page struct {
 // Range selects events by time (inclusive; zero means unbounded) and pages through them.
 type Range struct {
 	From, To time.Time
-	Type     event.Type // only events of this type; all when empty (a filter: a page may hold fewer than Limit)
+	Type     event.Type // only events of this type; all when empty (pages still fill: no empty page while events match)
 	Limit    int32      // events read per page; 50 when zero
 	Cursor   string     // from the previous Page
 }
 
 // GetEvent returns a tenant's event by id, or ErrNotFound.
 func (s *Store) GetEvent(ctx context.Context, tenant, id string) (*StoredEvent, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(eventPK(tenant, id), skEvent)})
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(eventPK(tenant, id), skEvent), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, fmt.Errorf("get event %s: %w", id, err)
 	}
@@ -65,91 +68,234 @@ func (s *Store) GetEvent(ctx context.Context, tenant, id string) (*StoredEvent, 
 	return &e, nil
 }
 
-// AccountEvents returns a page of an account's events in r, newest first.
+// eventsByID reads a tenant's events by id with BatchGetItem calls of up to 100 keys (strongly
+// consistent when consistent is set), in the order of ids; ids not stored are left out.
+func (s *Store) eventsByID(ctx context.Context, tenant string, ids []string, consistent bool) ([]StoredEvent, error) {
+	keys := make([]map[string]types.AttributeValue, 0, len(ids))
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			keys = append(keys, key(eventPK(tenant, id), skEvent))
+		}
+	}
+	items, err := s.getItems(ctx, keys, consistent, "")
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	var got []StoredEvent
+	if err := attributevalue.UnmarshalListOfMaps(items, &got); err != nil {
+		return nil, fmt.Errorf("decode events: %w", err)
+	}
+	byID := make(map[string]StoredEvent, len(got))
+	for _, e := range got {
+		byID[e.ID] = e
+	}
+	events := make([]StoredEvent, 0, len(ids))
+	for _, id := range ids {
+		if e, ok := byID[id]; ok {
+			events = append(events, e)
+		}
+	}
+	return events, nil
+}
+
+// AccountEvents returns a page of an account's events in r, newest first: its timeline entries
+// and decisions, read from the account's partition (strongly consistent) and merged, then their
+// items. A type filter fills the page: the partition is read on until Limit events match or none
+// is left.
 func (s *Store) AccountEvents(ctx context.Context, tenant, accountID string, r Range) (Page, error) {
-	return s.timeline(ctx, IndexAccount, attrGSI1PK, attrGSI1SK, accountPK(tenant, accountID), r)
-}
-
-// TypeEvents returns a page of a tenant's events of one type in r, newest first.
-func (s *Store) TypeEvents(ctx context.Context, tenant string, t event.Type, r Range) (Page, error) {
-	return s.timeline(ctx, IndexTypeAndQuarantine, attrGSI2PK, attrGSI2SK, typePK(tenant, t), r)
-}
-
-func (s *Store) timeline(ctx context.Context, index, pkName, skName, pk string, r Range) (Page, error) {
-	from, to := "0", "~"
-	if !r.From.IsZero() {
-		from = event.TimeKey(r.From)
-	}
-	if !r.To.IsZero() {
-		to = event.TimeKey(r.To) + "#~"
-	}
-	limit := r.Limit
+	limit := int(r.Limit)
 	if limit <= 0 {
 		limit = 50
 	}
-	in := &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		IndexName:              aws.String(index),
-		KeyConditionExpression: aws.String(fmt.Sprintf("%s = :pk AND %s BETWEEN :from AND :to", pkName, skName)),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk}, ":from": &types.AttributeValueMemberS{Value: from},
-			":to": &types.AttributeValueMemberS{Value: to},
-		},
-		ScanIndexForward: aws.Bool(false),
-		Limit:            aws.Int32(limit),
-	}
-	if r.Type != "" {
-		in.FilterExpression = aws.String("#type = :type")
-		in.ExpressionAttributeNames = map[string]string{"#type": "type"}
-		in.ExpressionAttributeValues[":type"] = &types.AttributeValueMemberS{Value: string(r.Type)}
-	}
+	q := accountQuery{tenant: tenant, account: accountID, from: r.From, to: r.To, typ: r.Type}
+	upper := ""
 	if r.Cursor != "" {
-		start, err := decodeCursor(r.Cursor)
-		if err != nil {
+		var err error
+		if upper, err = q.decodeCursor(r.Cursor); err != nil {
 			return Page{}, err
 		}
-		in.ExclusiveStartKey = start
 	}
-	out, err := s.db.Query(ctx, in)
+	var streams []*entryStream
+	for _, prefix := range []string{skTimelinePrefix, skDecisionPrefix} {
+		if r.Type != "" && isDecision(r.Type) != (prefix == skDecisionPrefix) {
+			continue
+		}
+		streams = append(streams, s.newEntryStream(q, prefix, upper))
+	}
+	var ids, keys []string
+	for len(ids) < limit {
+		best := -1
+		for i, st := range streams {
+			if err := st.fill(ctx); err != nil {
+				return Page{}, err
+			}
+			if st.peek() != "" && (best < 0 || st.peek() > streams[best].peek()) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		k, id := streams[best].next()
+		ids, keys = append(ids, id), append(keys, k)
+	}
+	events, err := s.eventsByID(ctx, tenant, ids, true)
 	if err != nil {
-		return Page{}, fmt.Errorf("query %s: %w", index, err)
+		return Page{}, err
 	}
-	page := Page{Events: make([]StoredEvent, 0, len(out.Items))}
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &page.Events); err != nil {
-		return Page{}, fmt.Errorf("decode events: %w", err)
+	page := Page{Events: events}
+	more := false
+	for _, st := range streams {
+		if err := st.fill(ctx); err != nil {
+			return Page{}, err
+		}
+		more = more || st.peek() != ""
 	}
-	if len(out.LastEvaluatedKey) > 0 {
-		page.Cursor = encodeCursor(out.LastEvaluatedKey)
+	if more && len(keys) > 0 {
+		page.Cursor = q.encodeCursor(keys[len(keys)-1])
 	}
 	return page, nil
 }
 
-// ErrBadCursor is returned for a cursor that no page handed out.
-var ErrBadCursor = errors.New("cursor is not one this API returned")
+// accountQuery is what an account's page was asked for: a cursor belongs to one.
+type accountQuery struct {
+	tenant, account string
+	from, to        time.Time
+	typ             event.Type
+}
 
-func encodeCursor(k map[string]types.AttributeValue) string {
-	m := map[string]string{}
-	for name, v := range k {
-		if s, ok := v.(*types.AttributeValueMemberS); ok {
-			m[name] = s.Value
-		}
-	}
-	b, _ := json.Marshal(m)
+// cursorOf is the stored form of an account page's cursor.
+type cursorOf struct {
+	Query string `json:"q"` // the query it belongs to
+	After string `json:"k"` // the time key and id of the last event returned
+}
+
+func (q accountQuery) id() string {
+	return strings.Join([]string{"account", q.tenant, q.account, event.TimeKey(q.from), event.TimeKey(q.to), string(q.typ)}, "\x00")
+}
+
+func (q accountQuery) encodeCursor(after string) string {
+	b, _ := json.Marshal(cursorOf{Query: queryDigest(q.id()), After: after})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(c string) (map[string]types.AttributeValue, error) {
+// decodeCursor returns the position a cursor holds, or ErrBadCursor for one that is not a cursor
+// of this query (another tenant's, another account's or range's, or no cursor at all).
+func (q accountQuery) decodeCursor(c string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	var m map[string]string
-	if err != nil || json.Unmarshal(b, &m) != nil || len(m) == 0 {
-		return nil, ErrBadCursor
+	var cur cursorOf
+	if err != nil || json.Unmarshal(b, &cur) != nil || cur.Query != queryDigest(q.id()) || !validTimelineKey(cur.After) {
+		return "", ErrBadCursor
 	}
-	k := map[string]types.AttributeValue{}
-	for name, v := range m {
-		k[name] = &types.AttributeValueMemberS{Value: v}
-	}
-	return k, nil
+	return cur.After, nil
 }
+
+// queryDigest names a query in a cursor without spelling it out.
+func queryDigest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// validTimelineKey reports whether k is a time key and an id, as a cursor holds.
+func validTimelineKey(k string) bool {
+	t, id, ok := strings.Cut(k, "#")
+	return ok && id != "" && len(t) == len(timeKeyLayout)
+}
+
+// entryStream reads one prefix of an account's partition newest first, a page at a time, keeping
+// the entries that pass the query's type filter.
+type entryStream struct {
+	s       *Store
+	in      *dynamodb.QueryInput
+	prefix  string
+	upper   string // a key to stop before (the cursor's), or ""
+	buf     [][2]string
+	done    bool
+	queries int
+}
+
+// maxQueriesPerPage bounds the queries one prefix of a page may take to fill it.
+const maxQueriesPerPage = 50
+
+func (s *Store) newEntryStream(q accountQuery, prefix, upper string) *entryStream {
+	from, to := prefix+"0", prefix+"~"
+	if !q.from.IsZero() {
+		from = prefix + event.TimeKey(q.from)
+	}
+	if !q.to.IsZero() {
+		to = prefix + event.TimeKey(q.to) + "#~"
+	}
+	if upper != "" && prefix+upper < to {
+		to = prefix + upper
+	}
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
+		ProjectionExpression:   aws.String("sk, id"),
+		ConsistentRead:         aws.Bool(true),
+		ScanIndexForward:       aws.Bool(false),
+		Limit:                  aws.Int32(100),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":   &types.AttributeValueMemberS{Value: accountPK(q.tenant, q.account)},
+			":from": &types.AttributeValueMemberS{Value: from}, ":to": &types.AttributeValueMemberS{Value: to},
+		},
+	}
+	if q.typ != "" {
+		in.FilterExpression = aws.String("#type = :type")
+		in.ExpressionAttributeNames = map[string]string{"#type": "type"}
+		in.ExpressionAttributeValues[":type"] = &types.AttributeValueMemberS{Value: string(q.typ)}
+	}
+	st := &entryStream{s: s, in: in, prefix: prefix}
+	if upper != "" {
+		st.upper = prefix + upper
+	}
+	return st
+}
+
+// fill reads until an entry is buffered or the prefix is read to its end.
+func (st *entryStream) fill(ctx context.Context) error {
+	for len(st.buf) == 0 && !st.done {
+		if st.queries++; st.queries > maxQueriesPerPage {
+			st.done = true
+			return nil
+		}
+		out, err := st.s.db.Query(ctx, st.in)
+		if err != nil {
+			return fmt.Errorf("query account timeline: %w", err)
+		}
+		for _, item := range out.Items {
+			sk, _ := item[attrSK].(*types.AttributeValueMemberS)
+			id, _ := item["id"].(*types.AttributeValueMemberS)
+			if sk == nil || id == nil || sk.Value == st.upper {
+				continue
+			}
+			st.buf = append(st.buf, [2]string{strings.TrimPrefix(sk.Value, st.prefix), id.Value})
+		}
+		st.in.ExclusiveStartKey = out.LastEvaluatedKey
+		st.done = len(out.LastEvaluatedKey) == 0
+	}
+	return nil
+}
+
+// peek returns the next entry's key (time key and id), or "" when none is left.
+func (st *entryStream) peek() string {
+	if len(st.buf) == 0 {
+		return ""
+	}
+	return st.buf[0][0]
+}
+
+// next takes the next entry: its key and event id.
+func (st *entryStream) next() (string, string) {
+	e := st.buf[0]
+	st.buf = st.buf[1:]
+	return e[0], e[1]
+}
+
+// ErrBadCursor is returned for a cursor that is not one this API returned for the same query.
+var ErrBadCursor = errors.New("cursor is not one this API returned for this query")
 
 // AccountView is an account's state as clients read it.
 type AccountView struct {
@@ -162,22 +308,19 @@ type AccountView struct {
 	MonitoringLevel string    `json:"monitoringLevel,omitempty"`
 }
 
-// AccountState returns an account's state as of now, or ErrNotFound for an account no event
-// ever changed.
+// AccountState returns an account's state as of now, from its decisions (strongly consistent),
+// or ErrNotFound for an account no event ever changed.
 func (s *Store) AccountState(ctx context.Context, tenant, accountID string) (*AccountView, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table),
-		Key: key(accountPK(tenant, accountID), skState), ConsistentRead: aws.Bool(true)})
+	k := typefn.AccountKey{Tenant: tenant, Account: accountID}
+	states, err := s.States(ctx, []typefn.AccountKey{k})
 	if err != nil {
 		return nil, fmt.Errorf("get account %s: %w", accountID, err)
 	}
-	if out.Item == nil {
+	st, ok := states[k]
+	if !ok {
 		return nil, fmt.Errorf("account %s: %w", accountID, ErrNotFound)
 	}
-	var st stateItem
-	if err := attributevalue.UnmarshalMap(out.Item, &st); err != nil {
-		return nil, fmt.Errorf("decode account %s: %w", accountID, err)
-	}
-	return View(tenant, accountID, st.State, s.now()), nil
+	return View(tenant, accountID, st, s.now()), nil
 }
 
 // View describes a state as of now.
@@ -218,67 +361,4 @@ type QuarantinedRecord struct {
 	// quarantined record there, sent again by a redrive and quarantined again.
 	RedrivenFromShard    string `dynamodbav:"redrivenFromShard,omitempty" json:"redrivenFromShard,omitempty"`
 	RedrivenFromSequence string `dynamodbav:"redrivenFromSequence,omitempty" json:"redrivenFromSequence,omitempty"`
-}
-
-// QuarantinedBetween lists records quarantined with arrival times in [from, to], oldest first,
-// one query per day.
-func (s *Store) QuarantinedBetween(ctx context.Context, from, to time.Time) ([]QuarantinedRecord, error) {
-	return s.quarantined(ctx, "", from, to)
-}
-
-// TenantQuarantinedBetween is QuarantinedBetween for the records known to belong to tenant.
-// Records whose tenant could not be read (not JSON, say) belong to no tenant.
-func (s *Store) TenantQuarantinedBetween(ctx context.Context, tenant string, from, to time.Time) ([]QuarantinedRecord, error) {
-	if tenant == "" {
-		return nil, errors.New("a tenant is required")
-	}
-	return s.quarantined(ctx, tenant, from, to)
-}
-
-func (s *Store) quarantined(ctx context.Context, tenant string, from, to time.Time) ([]QuarantinedRecord, error) {
-	var all []QuarantinedRecord
-	for day := from.UTC().Truncate(24 * time.Hour); !day.After(to); day = day.Add(24 * time.Hour) {
-		in := &dynamodb.QueryInput{
-			TableName:              aws.String(s.table),
-			IndexName:              aws.String(IndexTypeAndQuarantine),
-			KeyConditionExpression: aws.String("gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk":   &types.AttributeValueMemberS{Value: quarantineDayPK(day)},
-				":from": &types.AttributeValueMemberS{Value: event.TimeKey(from)},
-				":to":   &types.AttributeValueMemberS{Value: event.TimeKey(to) + "#~"},
-			},
-		}
-		if tenant != "" {
-			in.FilterExpression = aws.String("tenant = :tenant")
-			in.ExpressionAttributeValues[":tenant"] = &types.AttributeValueMemberS{Value: tenant}
-		}
-		pages := dynamodb.NewQueryPaginator(s.db, in)
-		for pages.HasMorePages() {
-			page, err := pages.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("query quarantine of %s: %w", day.Format(time.DateOnly), err)
-			}
-			var recs []QuarantinedRecord
-			if err := attributevalue.UnmarshalListOfMaps(page.Items, &recs); err != nil {
-				return nil, fmt.Errorf("decode quarantined records: %w", err)
-			}
-			all = append(all, recs...)
-		}
-	}
-	return all, nil
-}
-
-// AllTypeEvents pages through every event of one type of a tenant, newest first.
-func (s *Store) AllTypeEvents(ctx context.Context, tenant string, t event.Type) ([]StoredEvent, error) {
-	var all []StoredEvent
-	for cursor := ""; ; {
-		page, err := s.TypeEvents(ctx, tenant, t, Range{Limit: 500, Cursor: cursor})
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, page.Events...)
-		if cursor = page.Cursor; cursor == "" {
-			return all, nil
-		}
-	}
 }

@@ -172,32 +172,17 @@ func (s *Store) batchGet(ctx context.Context, keys []RecordKey, sk string, each 
 			unique = append(unique, k)
 		}
 	}
-	for start := 0; start < len(unique); start += maxBatchGetKeys {
-		batch := unique[start:min(start+maxBatchGetKeys, len(unique))]
-		req := make([]map[string]types.AttributeValue, len(batch))
-		for i, k := range batch {
-			req[i] = key(quarantinePK(k.ShardID, k.SequenceNumber), sk)
-		}
-		pending := map[string]types.KeysAndAttributes{s.table: {Keys: req, ConsistentRead: aws.Bool(true)}}
-		for attempt := 1; len(pending) > 0; attempt++ {
-			if attempt > maxAttempts {
-				return fmt.Errorf("%d keys still unprocessed after %d attempts", len(pending[s.table].Keys), maxAttempts)
-			}
-			if attempt > 1 {
-				if err := s.sleep(ctx, backoff(attempt-1)); err != nil {
-					return err
-				}
-			}
-			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
-			if err != nil {
-				return err
-			}
-			for _, item := range out.Responses[s.table] {
-				if err := each(item); err != nil {
-					return err
-				}
-			}
-			pending = out.UnprocessedKeys
+	req := make([]map[string]types.AttributeValue, len(unique))
+	for i, k := range unique {
+		req[i] = key(quarantinePK(k.ShardID, k.SequenceNumber), sk)
+	}
+	items, err := s.getItems(ctx, req, true, "")
+	if err != nil {
+		return err
+	}
+	for _, item := range items {
+		if err := each(item); err != nil {
+			return err
 		}
 	}
 	return nil

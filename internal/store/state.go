@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,175 +16,157 @@ import (
 
 	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/internal/account"
+	"github.com/go-event-processor/go-event-processor/internal/parallel"
 	"github.com/go-event-processor/go-event-processor/internal/typefn"
 )
 
-// stateItem is the stored form of an account's state.
-type stateItem struct {
-	Tenant  string `dynamodbav:"tenant"`
-	Account string `dynamodbav:"accountId"`
-	account.State
-}
-
-// States reads accounts' state with strongly consistent BatchGetItem calls of up to 100 keys,
-// retrying unprocessed keys.
+// States reads accounts' state, strongly consistent: their markers with BatchGetItem calls of up
+// to 100 keys, then, for the accounts that have decisions, their decision items (a query each,
+// up to maxConcurrentStateQueries at once). Accounts without decisions are absent from the map.
 func (s *Store) States(ctx context.Context, keys []typefn.AccountKey) (map[typefn.AccountKey]account.State, error) {
-	states := make(map[typefn.AccountKey]account.State, len(keys))
-	for start := 0; start < len(keys); start += maxBatchGetKeys {
-		batch := keys[start:min(start+maxBatchGetKeys, len(keys))]
-		req := make([]map[string]types.AttributeValue, len(batch))
-		for i, k := range batch {
-			req[i] = key(accountPK(k.Tenant, k.Account), skState)
+	req := make([]map[string]types.AttributeValue, len(keys))
+	for i, k := range keys {
+		req[i] = key(accountPK(k.Tenant, k.Account), skMarker)
+	}
+	markers, err := s.getItems(ctx, req, true, "tenant, accountId")
+	if err != nil {
+		return nil, fmt.Errorf("read %d account markers: %w", len(keys), err)
+	}
+	var decided []typefn.AccountKey
+	for _, item := range markers {
+		var k struct {
+			Tenant  string `dynamodbav:"tenant"`
+			Account string `dynamodbav:"accountId"`
 		}
-		pending := map[string]types.KeysAndAttributes{s.table: {Keys: req, ConsistentRead: aws.Bool(true)}}
-		for attempt := 1; len(pending) > 0; attempt++ {
-			if attempt > maxAttempts {
-				return nil, fmt.Errorf("read %d account states: keys still unprocessed after %d attempts", len(batch), maxAttempts)
-			}
-			if attempt > 1 {
-				if err := s.sleep(ctx, backoff(attempt-1)); err != nil {
-					return nil, err
-				}
-			}
-			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
-			if err != nil {
-				return nil, fmt.Errorf("read %d account states: %w", len(batch), err)
-			}
-			for _, item := range out.Responses[s.table] {
-				var st stateItem
-				if err := attributevalue.UnmarshalMap(item, &st); err != nil {
-					return nil, fmt.Errorf("decode account state: %w", err)
-				}
-				states[typefn.AccountKey{Tenant: st.Tenant, Account: st.Account}] = st.State
-			}
-			pending = out.UnprocessedKeys
+		if err := attributevalue.UnmarshalMap(item, &k); err != nil {
+			return nil, fmt.Errorf("decode account marker: %w", err)
 		}
+		decided = append(decided, typefn.AccountKey{Tenant: k.Tenant, Account: k.Account})
+	}
+	slices.SortFunc(decided, func(a, b typefn.AccountKey) int {
+		return cmp.Or(strings.Compare(a.Tenant, b.Tenant), strings.Compare(a.Account, b.Account))
+	})
+	got := make([]account.State, len(decided))
+	errs := make([]error, len(decided))
+	parallel.Do(len(decided), maxConcurrentStateQueries, func(i int) { got[i], errs[i] = s.decisions(ctx, decided[i]) })
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	states := make(map[typefn.AccountKey]account.State, len(decided))
+	for i, k := range decided {
+		states[k] = got[i]
 	}
 	return states, nil
 }
 
-// TransactionsSince queries the account index from since on, keeping transactions.
-func (s *Store) TransactionsSince(ctx context.Context, k typefn.AccountKey, since time.Time) ([]typefn.StoredTransaction, error) {
-	in := &dynamodb.QueryInput{
+// maxConcurrentStateQueries bounds the decision queries of one States call in flight at once.
+const maxConcurrentStateQueries = 8
+
+// decisions reads an account's decision items, strongly consistent, into its state.
+func (s *Store) decisions(ctx context.Context, k typefn.AccountKey) (account.State, error) {
+	var st account.State
+	pages := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
-		IndexName:              aws.String(IndexAccount),
-		KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk >= :since"),
-		FilterExpression:       aws.String("#type = :txn"),
-		ProjectionExpression:   aws.String("id, #time, #data.direction, #data.channel, blockedBy"),
-		ExpressionAttributeNames: map[string]string{
-			"#type": "type", "#time": "time", "#data": "data",
-		},
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :d)"),
+		ProjectionExpression:   aws.String("freeze, monitor"),
+		ConsistentRead:         aws.Bool(true),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":    &types.AttributeValueMemberS{Value: accountPK(k.Tenant, k.Account)},
-			":since": &types.AttributeValueMemberS{Value: event.TimeKey(since)},
-			":txn":   &types.AttributeValueMemberS{Value: string(event.TypeTransaction)},
+			":pk": &types.AttributeValueMemberS{Value: accountPK(k.Tenant, k.Account)},
+			":d":  &types.AttributeValueMemberS{Value: skDecisionPrefix},
 		},
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return st, fmt.Errorf("query decisions of account %s: %w", k.Account, err)
+		}
+		for _, item := range page.Items {
+			var c account.Change
+			if v, ok := item["freeze"].(*types.AttributeValueMemberS); ok {
+				c.Freeze = v.Value
+			}
+			if v, ok := item["monitor"].(*types.AttributeValueMemberS); ok {
+				c.Monitor = v.Value
+			}
+			st.Apply(&c)
+		}
 	}
-	var txns []typefn.StoredTransaction
-	pages := dynamodb.NewQueryPaginator(s.db, in)
+	return st, nil
+}
+
+// TransactionsSince lists an account's stored transactions from since on: their timeline entries
+// by a strongly consistent query of the account's partition, then their items (for direction,
+// channel and flag) with strongly consistent BatchGetItem calls.
+func (s *Store) TransactionsSince(ctx context.Context, k typefn.AccountKey, since time.Time) ([]typefn.StoredTransaction, error) {
+	var ids []string
+	pages := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                aws.String(s.table),
+		KeyConditionExpression:   aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
+		FilterExpression:         aws.String("#type = :txn"),
+		ProjectionExpression:     aws.String("id"),
+		ConsistentRead:           aws.Bool(true),
+		ExpressionAttributeNames: map[string]string{"#type": "type"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":   &types.AttributeValueMemberS{Value: accountPK(k.Tenant, k.Account)},
+			":from": &types.AttributeValueMemberS{Value: skTimelinePrefix + event.TimeKey(since)},
+			":to":   &types.AttributeValueMemberS{Value: skTimelinePrefix + "~"},
+			":txn":  &types.AttributeValueMemberS{Value: string(event.TypeTransaction)},
+		},
+	})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("query transactions of account %s: %w", k.Account, err)
 		}
 		for _, item := range page.Items {
-			var row struct {
-				ID        string `dynamodbav:"id"`
-				Time      string `dynamodbav:"time"`
-				BlockedBy string `dynamodbav:"blockedBy"`
-				Data      struct {
-					Direction string `dynamodbav:"direction"`
-					Channel   string `dynamodbav:"channel"`
-				} `dynamodbav:"data"`
+			if id, ok := item["id"].(*types.AttributeValueMemberS); ok {
+				ids = append(ids, id.Value)
 			}
-			if err := attributevalue.UnmarshalMap(item, &row); err != nil {
-				return nil, fmt.Errorf("decode transaction of account %s: %w", k.Account, err)
-			}
-			t, err := time.Parse(time.RFC3339Nano, row.Time)
-			if err != nil {
-				return nil, fmt.Errorf("transaction %s has time %q: %w", row.ID, row.Time, err)
-			}
-			txns = append(txns, typefn.StoredTransaction{Key: k, ID: row.ID, Time: t,
-				Direction: row.Data.Direction, Channel: row.Data.Channel, BlockedBy: row.BlockedBy})
 		}
+	}
+	events, err := s.eventsByID(ctx, k.Tenant, ids, true)
+	if err != nil {
+		return nil, fmt.Errorf("read transactions of account %s: %w", k.Account, err)
+	}
+	txns := make([]typefn.StoredTransaction, 0, len(events))
+	for _, e := range events {
+		t, err := time.Parse(time.RFC3339Nano, e.Time)
+		if err != nil {
+			return nil, fmt.Errorf("transaction %s has time %q: %w", e.ID, e.Time, err)
+		}
+		direction, _ := e.Data["direction"].(string)
+		channel, _ := e.Data["channel"].(string)
+		txns = append(txns, typefn.StoredTransaction{Key: k, ID: e.ID, Time: t, Direction: direction, Channel: channel, BlockedBy: e.BlockedBy})
 	}
 	return txns, nil
 }
 
-// SetFlags sets or clears blockedBy on stored transactions, up to 100 per transaction. A flag
-// whose transaction is no longer stored (its condition fails) is dropped and the others written.
+// SetFlags sets or clears blockedBy on stored transactions, one UpdateItem each (1 WRU), up to
+// maxConcurrentFlags at once. A flag whose transaction is no longer stored (its condition fails)
+// is dropped; the SDK retries throttling, and any other failure is returned with the others
+// written.
 func (s *Store) SetFlags(ctx context.Context, flags []typefn.Flag) error {
-	for start := 0; start < len(flags); start += maxTransactActions {
-		if err := s.setFlags(ctx, flags[start:min(start+maxTransactActions, len(flags))]); err != nil {
-			return err
+	errs := make([]error, len(flags))
+	parallel.Do(len(flags), maxConcurrentFlags, func(i int) {
+		f := flags[i]
+		u := &dynamodb.UpdateItemInput{
+			TableName:           aws.String(s.table),
+			Key:                 key(eventPK(f.Tenant, f.ID), skEvent),
+			ConditionExpression: aws.String("attribute_exists(pk)"),
+			UpdateExpression:    aws.String("REMOVE blockedBy"),
 		}
-	}
-	return nil
+		if f.BlockedBy != "" {
+			u.UpdateExpression = aws.String("SET blockedBy = :by")
+			u.ExpressionAttributeValues = map[string]types.AttributeValue{":by": &types.AttributeValueMemberS{Value: f.BlockedBy}}
+		}
+		_, err := s.db.UpdateItem(ctx, u)
+		var gone *types.ConditionalCheckFailedException
+		if err != nil && !errors.As(err, &gone) {
+			errs[i] = fmt.Errorf("flag transaction %s: %w", f.ID, err)
+		}
+	})
+	return errors.Join(errs...)
 }
 
-// setFlags writes up to 100 flags in one transaction. After a cancellation it drops the flags
-// whose transaction is gone (ConditionalCheckFailed) and, when some reason was transient, waits
-// before trying the rest again; only those waits count as attempts. A cancellation without
-// per-flag reasons halves the batch, until a flag alone is checked against the table.
-func (s *Store) setFlags(ctx context.Context, batch []typefn.Flag) error {
-	for attempt := 1; len(batch) > 0; {
-		actions := make([]types.TransactWriteItem, len(batch))
-		for i, f := range batch {
-			u := &types.Update{
-				TableName:           aws.String(s.table),
-				Key:                 key(eventPK(f.Tenant, f.ID), skEvent),
-				ConditionExpression: aws.String("attribute_exists(pk)"),
-				UpdateExpression:    aws.String("REMOVE blockedBy"),
-			}
-			if f.BlockedBy != "" {
-				u.UpdateExpression = aws.String("SET blockedBy = :by")
-				u.ExpressionAttributeValues = map[string]types.AttributeValue{":by": &types.AttributeValueMemberS{Value: f.BlockedBy}}
-			}
-			actions[i] = types.TransactWriteItem{Update: u}
-		}
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions})
-		if err == nil {
-			return nil
-		}
-		var canceled *types.TransactionCanceledException
-		if !errors.As(err, &canceled) {
-			return fmt.Errorf("flag %d transactions: %w", len(batch), err)
-		}
-		reasons := canceled.CancellationReasons
-		if len(reasons) != len(batch) && len(batch) > 1 {
-			half := len(batch) / 2
-			return errors.Join(s.setFlags(ctx, batch[:half]), s.setFlags(ctx, batch[half:]))
-		}
-		if len(reasons) != len(batch) { // one flag, no reason: is its transaction still there?
-			out, gerr := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table),
-				Key: key(eventPK(batch[0].Tenant, batch[0].ID), skEvent), ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String("pk")})
-			if gerr == nil && out.Item == nil {
-				return nil
-			}
-		}
-		kept, codes := batch, []string{"no reason given"}
-		if len(reasons) == len(batch) {
-			kept, codes = nil, nil
-			for i, reason := range reasons {
-				switch code := aws.ToString(reason.Code); code {
-				case "ConditionalCheckFailed":
-				case "", "None":
-					kept = append(kept, batch[i])
-				default:
-					kept, codes = append(kept, batch[i]), append(codes, code)
-				}
-			}
-		}
-		if len(codes) > 0 { // something transient: wait, and count the attempt
-			if attempt >= maxAttempts {
-				return fmt.Errorf("flag %d transactions: canceled (%s) after %d attempts: %w", len(kept), strings.Join(slices.Compact(slices.Sorted(slices.Values(codes))), ", "), attempt, err)
-			}
-			if err := s.sleep(ctx, backoff(attempt)); err != nil {
-				return fmt.Errorf("flag %d transactions: %w", len(kept), err)
-			}
-			attempt++
-		}
-		batch = kept
-	}
-	return nil
-}
+// maxConcurrentFlags bounds the flags one SetFlags writes at once.
+const maxConcurrentFlags = 8

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/go-event-processor/go-event-processor/internal/account"
 	"github.com/go-event-processor/go-event-processor/internal/parallel"
 	"github.com/go-event-processor/go-event-processor/internal/typefn"
 )
@@ -39,10 +39,11 @@ const (
 
 // Store persists events in one DynamoDB table. The zero value is not usable; use New.
 type Store struct {
-	db    API
-	table string
-	now   func() time.Time
-	sleep func(context.Context, time.Duration) error
+	db         API
+	table      string
+	registered sync.Map // registry entries (feed partitions, quarantine shards) this store wrote
+	now        func() time.Time
+	sleep      func(context.Context, time.Duration) error
 }
 
 var _ typefn.Store = (*Store)(nil)
@@ -55,22 +56,24 @@ func New(db API, table string) *Store {
 // Table returns the table's name.
 func (s *Store) Table() string { return s.table }
 
-// Put writes events with TransactWriteItems of up to 100 actions: a conditional Put per event
-// (attribute_not_exists, so nothing overwrites an earlier event) and one Update per account
-// adding the chunk's changes to its sets. Chunks that share no account are independent, and up
-// to MaxConcurrentTransactions of them are written at once; an account's chunks are written in
-// order. See typefn.Store for the contract.
+// Put writes events as the readers' layout has them (docs/design.md): per event one conditional
+// PutItem of its item (attribute_not_exists, so nothing overwrites an earlier event), then its
+// account's items — the timeline entry, or for a decision its decision item and the account's
+// marker — with BatchWriteItem; those are idempotent puts of the same keys and content. An event
+// found stored answers from the stored item: the same fingerprint and sequence number is this
+// very record again (a retry after a failure): its account items are written again and it counts
+// as stored; the same fingerprint from another record is a duplicate; another fingerprint a
+// conflict. Accounts are written in parallel, up to MaxConcurrentAccounts at once, each account's
+// events in order. See typefn.Store for the contract.
 func (s *Store) Put(ctx context.Context, writes []typefn.Write) []typefn.PutResult {
 	results := make([]typefn.PutResult, len(writes))
 	for i := range results {
-		// Until a transaction says otherwise: nothing the plan might miss counts as stored.
+		// Until a write says otherwise: nothing missed counts as stored.
 		results[i] = typefn.PutResult{Outcome: typefn.OutcomeFailed, Err: errNotWritten}
 	}
 	items := make([]map[string]types.AttributeValue, len(writes))
-	sizes := make([]int, len(writes))
-	storedAt := s.now().UTC().Format(time.RFC3339Nano)
 	for i := range writes {
-		item, err := s.eventItem(&writes[i], storedAt)
+		item, err := s.eventItem(&writes[i], "")
 		if err != nil {
 			// Cannot happen for a validated event; every write fails, so all are retried, not lost.
 			err = fmt.Errorf("encode event %s: %w", writes[i].Event.ID, err)
@@ -79,36 +82,38 @@ func (s *Store) Put(ctx context.Context, writes []typefn.Write) []typefn.PutResu
 			}
 			return results
 		}
-		items[i], sizes[i] = item, itemSize(item)
+		items[i] = item
 	}
-	lanes := planLanes(writes, sizes)
-	parallel.Do(len(lanes), MaxConcurrentTransactions, func(l int) {
-		for c, chunk := range lanes[l] {
-			if err := s.putChunk(ctx, writes, items, results, chunk); err != nil {
+	stored, err := s.storedEvents(ctx, writes)
+	if err != nil {
+		for j := range results {
+			results[j].Err = err
+		}
+		return results
+	}
+	accounts := accountsInOrder(writes)
+	parallel.Do(len(accounts), MaxConcurrentAccounts, func(a int) {
+		for k, i := range accounts[a] {
+			if err := s.putEvent(ctx, &writes[i], items[i], stored, &results[i]); err != nil {
 				// The account's later events are not applied ahead of an earlier one that failed.
-				for _, rest := range lanes[l][c:] {
-					failAll(results, rest, err)
-				}
+				failAll(results, accounts[a][k:], err)
 				return
 			}
 		}
 	})
+	s.putAccountItems(ctx, writes, results, accounts)
 	return results
 }
 
-// errNotWritten is the error of a write no transaction of Put has written.
+// errNotWritten is the error of a write Put has not written.
 var errNotWritten = errors.New("not written")
 
-// MaxConcurrentTransactions bounds the transactions one Put has in flight at once.
-const MaxConcurrentTransactions = 4
+// MaxConcurrentAccounts bounds the accounts one Put writes at once.
+const MaxConcurrentAccounts = 16
 
-// planLanes packs the writes into transactions (chunks of write indexes) within DynamoDB's limits,
-// and the chunks into lanes: lanes share no account, so they can be written at the same time,
-// while the chunks of one lane must be written in order. Each account's writes stay together and
-// in order: an account that fits one transaction goes into the first chunk with room for it (or
-// a new one); an account with more writes than a transaction takes gets a lane of its own, of
-// consecutive chunks, which no other account joins.
-func planLanes(writes []typefn.Write, sizes []int) [][][]int {
+// accountsInOrder groups write indexes by account, in the order accounts first appear, each
+// account's writes in order.
+func accountsInOrder(writes []typefn.Write) [][]int {
 	var order []typefn.AccountKey
 	groups := map[typefn.AccountKey][]int{}
 	for i := range writes {
@@ -118,243 +123,180 @@ func planLanes(writes []typefn.Write, sizes []int) [][][]int {
 		}
 		groups[k] = append(groups[k], i)
 	}
-	p := &planner{writes: writes, sizes: sizes}
-	for _, k := range order {
-		p.addAccount(groups[k])
+	out := make([][]int, len(order))
+	for a, k := range order {
+		out[a] = groups[k]
 	}
-	lanes := make([][][]int, p.lanes)
-	for _, c := range p.chunks {
-		lanes[c.lane] = append(lanes[c.lane], c.writes)
-	}
-	return lanes
+	return out
 }
 
-// planner is planLanes' state: the chunks so far, in the order they were opened.
-type planner struct {
-	writes []typefn.Write
-	sizes  []int
-	chunks []*plannedChunk
-	lanes  int
-}
+// storedEvent is what Put needs of an event item already stored.
+type storedEvent struct{ fingerprint, sequenceNumber, storedAt string }
 
-// plannedChunk is one transaction of the plan.
-type plannedChunk struct {
-	lane           int
-	writes         []int
-	actions, bytes int
-	spanning       bool // of a lane of several chunks: other accounts stay out, so its failure holds back no one else
-}
-
-// open starts a chunk in lane.
-func (p *planner) open(lane int) *plannedChunk {
-	c := &plannedChunk{lane: lane}
-	p.chunks = append(p.chunks, c)
-	return c
-}
-
-// addAccount adds one account's writes (in order) to the plan.
-func (p *planner) addAccount(group []int) {
-	actions, bytes := len(group), 0
-	for _, i := range group {
-		bytes += p.sizes[i]
-		if p.writes[i].Change != nil {
-			actions = len(group) + 1 // one Update of the account's state per transaction
+// classify says what a write is, given the event item stored under its id.
+func classify(w *typefn.Write, old storedEvent) typefn.PutResult {
+	switch {
+	case old.fingerprint != w.Fingerprint:
+		return typefn.PutResult{Outcome: typefn.OutcomeConflict}
+	case w.SequenceNumber != "" && old.sequenceNumber == w.SequenceNumber:
+		// This very record again: its account items are written again, and the router looks for
+		// it in the feed from when it was stored.
+		at, err := time.Parse(time.RFC3339Nano, old.storedAt)
+		if err != nil {
+			at = time.Unix(0, 0)
 		}
-	}
-	if actions <= maxTransactActions && bytes <= maxTransactBytes {
-		for _, c := range p.chunks {
-			if !c.spanning && c.actions+actions <= maxTransactActions && c.bytes+bytes <= maxTransactBytes {
-				c.writes, c.actions, c.bytes = append(c.writes, group...), c.actions+actions, c.bytes+bytes
-				return
-			}
-		}
-		c := p.open(p.lanes)
-		p.lanes++
-		c.writes, c.actions, c.bytes = append(c.writes, group...), actions, bytes
-		return
-	}
-	c := p.open(p.lanes)
-	p.lanes++
-	c.spanning = true
-	updated := false // c holds the account's Update
-	for _, i := range group {
-		change := p.writes[i].Change != nil
-		need := 1
-		if change && !updated {
-			need++
-		}
-		if len(c.writes) > 0 && (c.actions+need > maxTransactActions || c.bytes+p.sizes[i] > maxTransactBytes) {
-			c, updated, need = p.open(c.lane), false, 1
-			c.spanning = true
-			if change {
-				need++
-			}
-		}
-		c.writes, c.actions, c.bytes = append(c.writes, i), c.actions+need, c.bytes+p.sizes[i]
-		updated = updated || change
+		return typefn.PutResult{Outcome: typefn.OutcomeStored, StoredAt: at}
+	default:
+		return typefn.PutResult{Outcome: typefn.OutcomeDuplicate}
 	}
 }
 
-// putChunk writes the writes of chunk (their indexes) in one transaction, retrying without the
-// events that turn out to be stored already. It fills results for the chunk, or returns a
-// transient error.
-func (s *Store) putChunk(ctx context.Context, writes []typefn.Write, items []map[string]types.AttributeValue, results []typefn.PutResult, chunk []int) error {
-	stored, err := s.storedFingerprints(ctx, writes, chunk)
-	if err != nil {
-		return err
+// putEvent writes one event's item, unless the look-up found it stored, and sets its outcome. It
+// returns a transient error.
+func (s *Store) putEvent(ctx context.Context, w *typefn.Write, item map[string]types.AttributeValue, stored map[string]storedEvent, res *typefn.PutResult) error {
+	if old, ok := stored[w.Event.Tenant+"\x00"+w.Event.ID]; ok {
+		*res = classify(w, old)
+		return nil
 	}
-	pending := make([]int, 0, len(chunk))
-	for _, i := range chunk {
-		switch fp, ok := stored[writes[i].Event.Tenant+"\x00"+writes[i].Event.ID]; {
-		case !ok:
-			pending = append(pending, i)
-		case fp == writes[i].Fingerprint:
-			results[i].Outcome = typefn.OutcomeDuplicate
-		default:
-			results[i].Outcome = typefn.OutcomeConflict
-		}
-	}
-	for attempt := 1; len(pending) > 0; attempt++ {
-		// storedAt is when the transaction is sent, not when Put began: the chunk may have
-		// waited for its lane, for a slot, for the id look-up or for a backoff.
-		storedAt := &types.AttributeValueMemberS{Value: s.now().UTC().Format(time.RFC3339Nano)}
-		for _, i := range pending {
-			items[i]["storedAt"] = storedAt
-		}
-		actions, owners := s.transaction(writes, items, pending)
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions})
-		if err == nil {
-			for _, i := range pending {
-				results[i].Outcome = typefn.OutcomeStored
-			}
-			return nil
-		}
-		var canceled *types.TransactionCanceledException
-		if !errors.As(err, &canceled) {
-			return fmt.Errorf("write %d events: %w", len(pending), err)
-		}
-		settled := map[int]bool{}
-		transient := ""
-		for a, reason := range canceled.CancellationReasons {
-			code := aws.ToString(reason.Code)
-			switch {
-			case code == "ConditionalCheckFailed" && owners[a] >= 0:
-				i := owners[a]
-				settled[i] = true
-				results[i].Outcome = typefn.OutcomeConflict
-				if fingerprintOf(reason.Item) == writes[i].Fingerprint {
-					results[i].Outcome = typefn.OutcomeDuplicate
-				}
-			case code != "" && code != "None" && code != "ConditionalCheckFailed":
-				transient = code
-			}
-		}
-		if len(settled) == 0 {
-			if transient == "" || attempt >= maxAttempts {
-				return fmt.Errorf("write %d events: transaction canceled (%s) after %d attempts: %w", len(pending), transient, attempt, err)
-			}
-			if err := s.sleep(ctx, backoff(attempt)); err != nil {
-				return fmt.Errorf("write %d events: %w", len(pending), err)
-			}
-			continue
-		}
-		kept := pending[:0]
-		for _, i := range pending {
-			if !settled[i] {
-				kept = append(kept, i)
-			}
-		}
-		pending = kept
+	// storedAt is when the write is sent, not when Put began: the account may have waited.
+	item["storedAt"] = &types.AttributeValueMemberS{Value: s.now().UTC().Format(time.RFC3339Nano)}
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(s.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var failed *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		*res = typefn.PutResult{Outcome: typefn.OutcomeStored}
+	case errors.As(err, &failed):
+		*res = classify(w, storedEventOf(failed.Item))
+	default:
+		return fmt.Errorf("write event %s: %w", w.Event.ID, err)
 	}
 	return nil
 }
 
-// storedFingerprints reads, with one eventually consistent BatchGetItem, which of the writes' ids
-// are stored already and with which fingerprint, so that duplicates do not cancel (and cost) a
-// whole transaction. It is an optimisation only: an id it misses (written a moment ago, or a key
-// left unprocessed) is still caught by the transaction's condition.
-func (s *Store) storedFingerprints(ctx context.Context, writes []typefn.Write, chunk []int) (map[string]string, error) {
-	keys := make([]map[string]types.AttributeValue, 0, len(chunk))
-	seen := make(map[string]bool, len(chunk))
-	for _, i := range chunk {
+// storedEventOf reads what Put needs of a stored event item.
+func storedEventOf(item map[string]types.AttributeValue) storedEvent {
+	old := storedEvent{fingerprint: fingerprintOf(item)}
+	if v, ok := item["sequenceNumber"].(*types.AttributeValueMemberS); ok {
+		old.sequenceNumber = v.Value
+	}
+	if v, ok := item["storedAt"].(*types.AttributeValueMemberS); ok {
+		old.storedAt = v.Value
+	}
+	return old
+}
+
+// putAccountItems writes the account items of the events stored, 25 per BatchWriteItem. A write
+// whose account items failed fails, with every later write of its account, so that the stream
+// sends them again and their items are written then.
+func (s *Store) putAccountItems(ctx context.Context, writes []typefn.Write, results []typefn.PutResult, accounts [][]int) {
+	var items []map[string]types.AttributeValue
+	var owners [][]int     // the writes each item is for: an account's marker serves all its decisions
+	at := map[string]int{} // item key → index in items: a batch write may not name a key twice
+	for i := range writes {
+		if results[i].Outcome != typefn.OutcomeStored {
+			continue
+		}
+		for _, item := range accountItems(writes[i].Event, writes[i].Change) {
+			k := item[attrPK].(*types.AttributeValueMemberS).Value + "\x00" + item[attrSK].(*types.AttributeValueMemberS).Value
+			if j, ok := at[k]; ok {
+				owners[j] = append(owners[j], i)
+				continue
+			}
+			at[k] = len(items)
+			items, owners = append(items, item), append(owners, []int{i})
+		}
+	}
+	failed := map[int]error{}
+	for start := 0; start < len(items); start += maxBatchWriteItems {
+		end := min(start+maxBatchWriteItems, len(items))
+		if err := s.batchPut(ctx, items[start:end]); err != nil {
+			for _, group := range owners[start:end] {
+				for _, i := range group {
+					failed[i] = fmt.Errorf("write account items of event %s: %w", writes[i].Event.ID, err)
+				}
+			}
+		}
+	}
+	if len(failed) == 0 {
+		return
+	}
+	for _, group := range accounts {
+		for k, i := range group {
+			if err, ok := failed[i]; ok {
+				failAll(results, group[k:], err)
+				break
+			}
+		}
+	}
+}
+
+// getItems reads items by key with BatchGetItem calls of up to 100 keys (strongly consistent when
+// consistent is set; only the attributes of projection, when given), reading again the keys
+// DynamoDB leaves unprocessed: the SDK's retryer retries failed calls, not unprocessed keys.
+func (s *Store) getItems(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool, projection string) ([]map[string]types.AttributeValue, error) {
+	var items []map[string]types.AttributeValue
+	for start := 0; start < len(keys); start += maxBatchGetKeys {
+		ka := types.KeysAndAttributes{Keys: keys[start:min(start+maxBatchGetKeys, len(keys))], ConsistentRead: aws.Bool(consistent)}
+		if projection != "" {
+			ka.ProjectionExpression = aws.String(projection)
+		}
+		pending := map[string]types.KeysAndAttributes{s.table: ka}
+		for attempt := 1; len(pending) > 0; attempt++ {
+			if attempt > maxAttempts {
+				return nil, fmt.Errorf("read %d items: keys still unprocessed after %d attempts", len(ka.Keys), maxAttempts)
+			}
+			if attempt > 1 {
+				if err := s.sleep(ctx, backoff(attempt-1)); err != nil {
+					return nil, err
+				}
+			}
+			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+			if err != nil {
+				return nil, fmt.Errorf("read %d items: %w", len(ka.Keys), err)
+			}
+			items = append(items, out.Responses[s.table]...)
+			pending = out.UnprocessedKeys
+		}
+	}
+	return items, nil
+}
+
+// storedEvents reads, with eventually consistent BatchGetItem calls of up to 100 keys, which of
+// the writes' ids are stored already, so that duplicates cost no write. It is an optimisation
+// only: an id it misses (written a moment ago, or a key left unprocessed) is still caught by the
+// write's condition.
+func (s *Store) storedEvents(ctx context.Context, writes []typefn.Write) (map[string]storedEvent, error) {
+	var keys []map[string]types.AttributeValue
+	seen := make(map[string]bool, len(writes))
+	for i := range writes {
 		pk := eventPK(writes[i].Event.Tenant, writes[i].Event.ID)
 		if !seen[pk] {
 			seen[pk] = true
 			keys = append(keys, key(pk, skEvent))
 		}
 	}
-	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{s.table: {
-		Keys: keys, ProjectionExpression: aws.String("tenant, id, fingerprint"),
-	}}})
-	if err != nil {
-		return nil, fmt.Errorf("look up %d event ids: %w", len(keys), err)
-	}
-	stored := make(map[string]string, len(out.Responses[s.table]))
-	for _, item := range out.Responses[s.table] {
-		t, _ := item["tenant"].(*types.AttributeValueMemberS)
-		id, _ := item["id"].(*types.AttributeValueMemberS)
-		if t != nil && id != nil {
-			stored[t.Value+"\x00"+id.Value] = fingerprintOf(item)
+	stored := make(map[string]storedEvent, len(keys))
+	for start := 0; start < len(keys); start += maxBatchGetKeys {
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{s.table: {
+			Keys: keys[start:min(start+maxBatchGetKeys, len(keys))], ProjectionExpression: aws.String("tenant, id, fingerprint, sequenceNumber, storedAt"),
+		}}})
+		if err != nil {
+			return nil, fmt.Errorf("look up %d event ids: %w", len(keys), err)
+		}
+		for _, item := range out.Responses[s.table] {
+			t, _ := item["tenant"].(*types.AttributeValueMemberS)
+			id, _ := item["id"].(*types.AttributeValueMemberS)
+			if t != nil && id != nil {
+				stored[t.Value+"\x00"+id.Value] = storedEventOf(item)
+			}
 		}
 	}
 	return stored, nil
-}
-
-// transaction builds the actions for the pending writes. owners[a] is the write index of action a,
-// or -1 for an account update.
-func (s *Store) transaction(writes []typefn.Write, items []map[string]types.AttributeValue, pending []int) ([]types.TransactWriteItem, []int) {
-	actions := make([]types.TransactWriteItem, 0, len(pending)+8)
-	owners := make([]int, 0, len(pending)+8)
-	changes := map[typefn.AccountKey]*account.State{}
-	var order []typefn.AccountKey
-	for _, i := range pending {
-		actions = append(actions, types.TransactWriteItem{Put: &types.Put{
-			TableName:                           aws.String(s.table),
-			Item:                                items[i],
-			ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}})
-		owners = append(owners, i)
-		if c := writes[i].Change; c != nil {
-			k := typefn.KeyOf(writes[i].Event)
-			if changes[k] == nil {
-				changes[k] = &account.State{}
-				order = append(order, k)
-			}
-			changes[k].Apply(c)
-		}
-	}
-	for _, k := range order {
-		actions = append(actions, types.TransactWriteItem{Update: accountUpdate(s.table, k, changes[k])})
-		owners = append(owners, -1)
-	}
-	return actions, owners
-}
-
-// accountUpdate adds a state's entries to the account's sets. ADD on a string set is a union:
-// commutative and idempotent, so order and repeats do not matter.
-func accountUpdate(table string, k typefn.AccountKey, add *account.State) *types.Update {
-	expr := "SET tenant = :tenant, accountId = :account ADD"
-	values := map[string]types.AttributeValue{
-		":tenant":  &types.AttributeValueMemberS{Value: k.Tenant},
-		":account": &types.AttributeValueMemberS{Value: k.Account},
-	}
-	sep := " "
-	if len(add.FreezeLog) > 0 {
-		expr += sep + "freezeLog :f"
-		values[":f"] = &types.AttributeValueMemberSS{Value: add.FreezeLog}
-		sep = ", "
-	}
-	if len(add.MonitorLevels) > 0 {
-		expr += sep + "monitorLevels :m"
-		values[":m"] = &types.AttributeValueMemberSS{Value: add.MonitorLevels}
-	}
-	return &types.Update{
-		TableName:                 aws.String(table),
-		Key:                       key(accountPK(k.Tenant, k.Account), skState),
-		UpdateExpression:          aws.String(expr),
-		ExpressionAttributeValues: values,
-	}
 }
 
 func key(pk, sk string) map[string]types.AttributeValue {

@@ -48,4 +48,8 @@ type Result struct {
 	// BlockedBy is set on a transaction made while its action was blocked: the id of the event
 	// that blocked it. The transaction is stored and flagged, not refused.
 	BlockedBy string `json:"blockedBy,omitempty"`
+	// StoredAt is set on a record Stored before, by an earlier attempt at this very record (the
+	// stream sent it again): when its event was stored, RFC 3339. The router looks no further back
+	// than that for the record in its tenant's feed.
+	StoredAt string `json:"storedAt,omitempty"`
 }

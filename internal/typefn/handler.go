@@ -111,6 +111,9 @@ func (h *Handler) persist(ctx context.Context, round []pending, results []Result
 		switch o.Outcome {
 		case OutcomeStored:
 			r.Status, r.BlockedBy = Stored, writes[j].BlockedBy
+			if !o.StoredAt.IsZero() {
+				r.StoredAt = o.StoredAt.UTC().Format(time.RFC3339Nano)
+			}
 		case OutcomeDuplicate:
 			r.Status = Duplicate
 		case OutcomeConflict:

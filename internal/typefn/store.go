@@ -31,7 +31,7 @@ type Outcome int
 
 // The outcomes of a Write.
 const (
-	OutcomeStored    Outcome = iota // written, with its account change, atomically
+	OutcomeStored    Outcome = iota // written, with its account items (or written before by this very record)
 	OutcomeDuplicate                // the id was stored with the same fingerprint: nothing written
 	OutcomeConflict                 // the id was stored with another fingerprint: nothing written
 	OutcomeFailed                   // not written for a transient reason; see PutResult.Err
@@ -41,6 +41,9 @@ const (
 type PutResult struct {
 	Outcome Outcome
 	Err     error // set when Outcome is OutcomeFailed
+	// StoredAt is set when Outcome is OutcomeStored for an event an earlier attempt at this very
+	// record stored (same sequence number): when that was.
+	StoredAt time.Time
 }
 
 // StoredTransaction is a persisted transaction as the re-flagging step needs it.
