@@ -103,6 +103,3 @@ func shellWord(s string) string {
 	}
 	return shellQuote(s)
 }
-
-// processAlive reports whether a process with this pid runs (other than this one).
-func processAlive(pid int) bool { return devstack.ProcessAlive(pid) }
