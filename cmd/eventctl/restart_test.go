@@ -54,8 +54,12 @@ func TestKilledStackResumes(t *testing.T) {
 	st = waitState(t, data)
 	db = emulators.DynamoDBClient(st.DynamoDBEndpoint)
 	total := len(want.Stored) + want.QuarantinedTotal()
-	waitFor(t, 90*time.Second, func() string { return fmt.Sprintf("%d items stored, want %d", count(t, db), total) },
-		func() bool { return count(t, db) >= total })
+	// Alone this takes about 25 s here; the bound leaves room for a loaded CI machine, and the
+	// message says whether anything went to the OnFailure destination (lost to the pipeline) or was
+	// still on its way.
+	waitFor(t, 180*time.Second, func() string {
+		return fmt.Sprintf("%d items stored, want %d; %d OnFailure records", count(t, db), total, onFailure(t, db))
+	}, func() bool { return count(t, db) >= total })
 	time.Sleep(time.Second) // anything applied twice would show now
 	if got := count(t, db); got != total {
 		t.Errorf("table holds %d event and quarantine items, want %d (%d events, %d quarantined)", got, total, len(want.Stored), want.QuarantinedTotal())
@@ -173,6 +177,17 @@ func count(t *testing.T, db *dynamodb.Client) int {
 		n += int(p.Count)
 	}
 	return n
+}
+
+// onFailure counts the OnFailure records of the local stack (batches its mapping gave up on).
+func onFailure(t *testing.T, db *dynamodb.Client) int {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	out, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(devstack.FailureTable), Select: "COUNT"})
+	if err != nil {
+		return -1
+	}
+	return int(out.Count)
 }
 
 type (
