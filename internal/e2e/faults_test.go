@@ -8,13 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-event-processor/go-event-processor/event"
-	"github.com/go-event-processor/go-event-processor/internal/account"
 	"github.com/go-event-processor/go-event-processor/internal/devstack"
 	"github.com/go-event-processor/go-event-processor/internal/emulators/emutest"
 	"github.com/go-event-processor/go-event-processor/internal/eventgen"
 	"github.com/go-event-processor/go-event-processor/internal/store"
-	"github.com/go-event-processor/go-event-processor/internal/typefn"
 )
 
 // faultyTargets are the DynamoDB operations of the functions that the fault test breaks: every
@@ -82,54 +79,6 @@ func TestStackUnderFaults(t *testing.T) {
 	s := store.New(emu.DynamoDB, *st.Resources.Tables[0].TableName) // not through the edge
 	checkStored(t, s, want, ours)
 
-	// The oracle of account state and flags: every stored event's change, applied in any order,
-	// and each transaction flagged from the final state at its time.
-	states := map[typefn.AccountKey]*account.State{}
-	for _, e := range want.Stored {
-		if c := account.ChangeOf(e); c != nil {
-			k := typefn.KeyOf(e)
-			if states[k] == nil {
-				states[k] = &account.State{}
-			}
-			states[k].Apply(c)
-		}
-	}
-	keys := make([]typefn.AccountKey, 0, len(states))
-	for k := range states {
-		keys = append(keys, k)
-	}
-	got, err := s.States(t.Context(), keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, w := range states {
-		g := got[k]
-		slices.Sort(g.FreezeLog)
-		slices.Sort(g.MonitorLevels)
-		if !slices.Equal(g.FreezeLog, w.FreezeLog) || !slices.Equal(g.MonitorLevels, w.MonitorLevels) {
-			t.Errorf("account %s/%s: state %+v, want %+v", k.Tenant, k.Account, g, *w)
-		}
-	}
-	flagged := 0
-	for _, e := range want.Stored {
-		txn, ok := e.Data.(*event.Transaction)
-		if !ok {
-			continue
-		}
-		wantFlag := ""
-		if st := states[typefn.KeyOf(e)]; st != nil {
-			wantFlag = st.BlockedBy(txn, e.Time)
-		}
-		stored, err := s.GetEvent(t.Context(), e.Tenant, e.ID)
-		if err != nil {
-			continue // reported by checkStored
-		}
-		if stored.BlockedBy != wantFlag {
-			t.Errorf("transaction %s: blockedBy %q, want %q", e.ID, stored.BlockedBy, wantFlag)
-		}
-		if wantFlag != "" {
-			flagged++
-		}
-	}
-	t.Logf("%d events stored, %d quarantined, %d accounts changed, %d transactions flagged", len(want.Stored), want.QuarantinedTotal(), len(states), flagged)
+	changed, flagged := checkStates(t, s, want)
+	t.Logf("%d events stored, %d quarantined, %d accounts changed, %d transactions flagged", len(want.Stored), want.QuarantinedTotal(), changed, flagged)
 }

@@ -317,10 +317,10 @@ func scanKinds(t *testing.T, db *dynamodb.Client, table string) (events []string
 	return events, quarantined
 }
 
-// checkStates checks every account's state and every transaction's flag against the oracle of
-// TestStackUnderFaults: every stored event's change applied, in any order, and each transaction
-// flagged from the final state at its time.
-func checkStates(t *testing.T, s *store.Store, want eventgen.Expected) {
+// checkStates checks every account's state and every transaction's flag against the oracle: every
+// stored event's change applied, in any order, and each transaction flagged from the final state
+// at its time. It returns how many accounts changed and how many transactions are flagged.
+func checkStates(t *testing.T, s *store.Store, want eventgen.Expected) (changed, flagged int) {
 	t.Helper()
 	states := map[typefn.AccountKey]*account.State{}
 	for _, e := range want.Stored {
@@ -364,5 +364,9 @@ func checkStates(t *testing.T, s *store.Store, want eventgen.Expected) {
 		if stored.BlockedBy != wantFlag {
 			t.Errorf("transaction %s/%s: blockedBy %q, want %q", e.Tenant, e.ID, stored.BlockedBy, wantFlag)
 		}
+		if wantFlag != "" {
+			flagged++
+		}
 	}
+	return len(states), flagged
 }

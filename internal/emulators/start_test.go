@@ -5,13 +5,11 @@ package emulators_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/go-event-processor/go-event-processor/internal/emulators"
+	"github.com/go-event-processor/go-event-processor/internal/syncbuf"
 )
 
 // needEmulators skips when GEP_SKIP_EMULATORS=1; otherwise a missing install
@@ -83,8 +82,8 @@ func TestStartStop(t *testing.T) {
 
 func TestStartKinesisOutput(t *testing.T) {
 	needEmulators(t)
-	var sink strings.Builder
-	p, err := emulators.StartKinesis(t.Context(), emulators.Options{Output: &lockedWriter{w: &sink}})
+	var sink syncbuf.Buffer
+	p, err := emulators.StartKinesis(t.Context(), emulators.Options{Output: &sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,16 +166,4 @@ func assertGone(t *testing.T, pid int) {
 	if err := syscall.Kill(-pid, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("process group %d still exists after Stop (kill -0: %v)", pid, err)
 	}
-}
-
-// lockedWriter serialises writes to w.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
