@@ -211,16 +211,9 @@ func (c *strictChecker) object() {
 		}
 		c.value()
 		c.path = c.path[:len(c.path)-1]
-		c.space()
-		if c.i < len(c.src) && c.src[c.i] == ',' {
-			c.i++
-			continue
-		}
-		if c.i < len(c.src) && c.src[c.i] == '}' {
-			c.i++
+		if !c.next('}') {
 			break
 		}
-		c.bad = true
 	}
 	c.names = c.names[:start]
 	c.depth--
@@ -242,18 +235,27 @@ func (c *strictChecker) array() {
 		c.path = append(c.path, segment{index: n})
 		c.value()
 		c.path = c.path[:len(c.path)-1]
-		c.space()
-		if c.i < len(c.src) && c.src[c.i] == ',' {
-			c.i++
-			continue
-		}
-		if c.i < len(c.src) && c.src[c.i] == ']' {
-			c.i++
+		if !c.next(']') {
 			break
 		}
-		c.bad = true
 	}
 	c.depth--
+}
+
+// next reads what follows a member or an element: a comma (true: another follows) or end (false).
+// Anything else makes the record not JSON.
+func (c *strictChecker) next(end byte) bool {
+	c.space()
+	if c.i < len(c.src) && c.src[c.i] == ',' {
+		c.i++
+		return true
+	}
+	if c.i < len(c.src) && c.src[c.i] == end {
+		c.i++
+		return false
+	}
+	c.bad = true
+	return false
 }
 
 // number walks a JSON number.
