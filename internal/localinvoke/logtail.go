@@ -2,10 +2,11 @@ package localinvoke
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // TailBytes is how much of an invocation's log an Invoke with LogType=Tail returns, base64-encoded
@@ -110,10 +111,4 @@ func framedTail(t *LogTail, id string, took time.Duration) []byte {
 }
 
 // newRequestID returns a random UUID (version 4), the form of Lambda's request ids.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+func newRequestID() string { return uuid.NewString() }

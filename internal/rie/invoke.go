@@ -3,7 +3,6 @@ package rie
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/go-event-processor/go-event-processor/internal/localinvoke"
 )
@@ -204,13 +205,7 @@ func parseFunctionError(body []byte) (*FunctionError, bool) {
 }
 
 // requestID returns a random UUID (version 4), the form of Lambda's request ids.
-func requestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+func requestID() string { return uuid.NewString() }
 
 func truncate(b []byte, n int) string {
 	s := strings.TrimSpace(string(b))
