@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"strconv"
@@ -66,14 +67,14 @@ func (s *Store) AppendFeed(ctx context.Context, tenant, shard string, entries []
 		if len(pointers) == 0 {
 			return nil
 		}
-		if last < 0 {
+		if last.n < 0 {
 			if err := s.registerFeedPartition(ctx, tenant, shard); err != nil {
 				return err
 			}
 		}
 		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName:           aws.String(s.table),
-			Item:                feedItem(tenant, shard, s.now(), last+1, pointers, first, lastSeq),
+			Item:                feedItem(tenant, shard, s.now(), last.n+1, last.c+int64(len(pointers)), pointers, first, lastSeq),
 			ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		})
 		var taken *types.ConditionalCheckFailedException
@@ -98,11 +99,11 @@ func (s *Store) AppendFeed(ctx context.Context, tenant, shard string, entries []
 // appends it may disagree.
 const feedClockSkew = 5 * time.Second
 
-// feedTail reads a feed partition newest first, strongly consistent: the last item's counter
-// (-1 for an empty partition), and the ids listed by the items stored at or after since (none
+// feedTail reads a feed partition newest first, strongly consistent: the last item (counter -1
+// for an empty partition), and the ids listed by the items stored at or after since (none
 // when since is zero: then only the last item is read).
-func (s *Store) feedTail(ctx context.Context, tenant, shard string, since time.Time) (int64, map[string]bool, error) {
-	last := int64(-1)
+func (s *Store) feedTail(ctx context.Context, tenant, shard string, since time.Time) (storedFeedItem, map[string]bool, error) {
+	last := storedFeedItem{n: -1}
 	listed := map[string]bool{}
 	pages := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
@@ -115,15 +116,15 @@ func (s *Store) feedTail(ctx context.Context, tenant, shard string, since time.T
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return 0, nil, fmt.Errorf("read the feed of %s/%s: %w", tenant, shard, err)
+			return last, nil, fmt.Errorf("read the feed of %s/%s: %w", tenant, shard, err)
 		}
 		for _, item := range page.Items {
 			it, err := decodeFeedItem(item)
 			if err != nil {
-				return 0, nil, err
+				return last, nil, err
 			}
-			if last < 0 {
-				last = it.n
+			if last.n < 0 {
+				last = it
 			}
 			if since.IsZero() || it.storedAt < event.TimeKey(since) {
 				return last, listed, nil // written before any entry was stored: it lists none
@@ -157,6 +158,7 @@ func (s *Store) registerFeedPartition(ctx context.Context, tenant, shard string)
 // storedFeedItem is a feed item as read.
 type storedFeedItem struct {
 	n                 int64
+	c                 int64 // the partition's pointers through this item
 	pointers          []string
 	firstSeq, lastSeq string
 	storedAt          string
@@ -174,6 +176,9 @@ func decodeFeedItem(item map[string]types.AttributeValue) (storedFeedItem, error
 		return storedFeedItem{}, fmt.Errorf("feed item %q: %w", get(attrSK), err)
 	}
 	it := storedFeedItem{n: n, firstSeq: get("firstSeq"), lastSeq: get("lastSeq"), storedAt: get("storedAt")}
+	if v, ok := item["c"].(*types.AttributeValueMemberN); ok {
+		it.c, _ = strconv.ParseInt(v.Value, 10, 64)
+	}
 	if t, err := time.Parse(time.RFC3339Nano, it.storedAt); err == nil {
 		it.storedAt = event.TimeKey(t) // fixed width: string order is time order
 	}
@@ -195,12 +200,20 @@ func seqLess(a, b string) bool {
 	return a < b
 }
 
+// Limits of a feed page.
+const (
+	DefaultFeedLimit = 100     // events per page when a query names none
+	MaxFeedLimit     = 1000    // events per page at most
+	MaxFeedPageBytes = 4 << 20 // of events (as JSON) per page: a Lambda answers at most 6 MB
+)
+
 // FeedQuery selects a page of a tenant's feed.
 type FeedQuery struct {
-	After string       // a position a page returned; empty: from the beginning, or From
-	From  time.Time    // without After: the first events stored at or after From
-	Types []event.Type // only these types; all when empty
-	Limit int          // events per page; 100 when zero, at most 1,000
+	After    string       // a position a page returned; empty: from the beginning, or From
+	From     time.Time    // without After: the first events stored at or after From
+	Types    []event.Type // only these types; all when empty
+	Limit    int          // events per page; DefaultFeedLimit when zero, at most MaxFeedLimit
+	MaxBytes int          // of events per page; MaxFeedPageBytes when zero (one event at least)
 }
 
 // FeedPage is one page of a tenant's feed, in commit order.
@@ -210,8 +223,108 @@ type FeedPage struct {
 	CaughtUp bool          `json:"caughtUp"` // nothing more is stored yet
 }
 
-// feedPosition is, per feed partition (shard), the last item read and how many of its pointers.
-type feedPosition map[string][2]int64
+// FeedStart is where a reader without a position begins: the zero value is the beginning.
+type FeedStart struct {
+	Now bool      // after every event stored so far
+	At  time.Time // the first events stored at or after At (a storage time, not an event time)
+}
+
+// shardPosition is a position in one feed partition: item n, k of its pointers behind, and c
+// pointers of the partition behind in all.
+type shardPosition struct{ n, k, c int64 }
+
+// before orders positions in one partition.
+func (p shardPosition) before(q shardPosition) bool { return p.n < q.n || p.n == q.n && p.k < q.k }
+
+// feedPosition is a position in a tenant's feed: one per partition (shard) read; a partition it
+// does not name is read from its start.
+type feedPosition map[string]shardPosition
+
+// feedPartitions lists a tenant's feed partitions (shards), sorted.
+func (s *Store) feedPartitions(ctx context.Context, tenant string) ([]string, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(feedRegistryPK(tenant), skRegistry), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("read the feed partitions of %s: %w", tenant, err)
+	}
+	var shards []string
+	if ss, ok := out.Item["shards"].(*types.AttributeValueMemberSS); ok {
+		shards = slices.Sorted(slices.Values(ss.Value))
+	}
+	return shards, nil
+}
+
+// feedTails reads the last item of each of a tenant's feed partitions.
+func (s *Store) feedTails(ctx context.Context, tenant string) (map[string]storedFeedItem, error) {
+	shards, err := s.feedPartitions(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	tails := make(map[string]storedFeedItem, len(shards))
+	for _, shard := range shards {
+		last, _, err := s.feedTail(ctx, tenant, shard, time.Time{})
+		if err != nil {
+			return nil, err
+		}
+		if last.n >= 0 {
+			tails[shard] = last
+		}
+	}
+	return tails, nil
+}
+
+// feedItemAt reads item n of a feed partition, strongly consistent.
+func (s *Store) feedItemAt(ctx context.Context, tenant, shard string, n int64) (storedFeedItem, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(feedPK(tenant, shard), feedSK(n)), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return storedFeedItem{}, fmt.Errorf("read feed item %d of %s/%s: %w", n, tenant, shard, err)
+	}
+	if out.Item == nil {
+		return storedFeedItem{}, fmt.Errorf("feed item %d of %s/%s is missing from a gapless partition", n, tenant, shard)
+	}
+	return decodeFeedItem(out.Item)
+}
+
+// startPosition resolves a start to a position. A time is found per partition by binary search
+// over its gapless counter (storage times grow with it): about log2(items) GetItems.
+func (s *Store) startPosition(ctx context.Context, tenant string, start FeedStart) (feedPosition, error) {
+	pos := feedPosition{}
+	if !start.Now && start.At.IsZero() {
+		return pos, nil
+	}
+	tails, err := s.feedTails(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	at := event.TimeKey(start.At)
+	for shard, tail := range tails {
+		if start.Now || tail.storedAt < at {
+			pos[shard] = shardPosition{tail.n, int64(len(tail.pointers)), tail.c}
+			continue
+		}
+		first := tail // the first item stored at or after at: in [lo, first.n]
+		for lo := int64(0); lo < first.n; {
+			mid := lo + (first.n-lo)/2
+			it, err := s.feedItemAt(ctx, tenant, shard, mid)
+			if err != nil {
+				return nil, err
+			}
+			if it.storedAt >= at {
+				first = it
+			} else {
+				lo = mid + 1
+			}
+		}
+		pos[shard] = shardPosition{first.n, 0, first.c - int64(len(first.pointers))}
+	}
+	return pos, nil
+}
+
+// feedPart is what a page read of one feed partition: its items from the position on.
+type feedPart struct {
+	shard string
+	items []storedFeedItem
+	more  bool // the partition holds items after these
+}
 
 // Feed reads a page of a tenant's events in commit order: every partition of the tenant's feed
 // (strongly consistent) from the position, merged by storage time, then the events' items. A
@@ -220,99 +333,104 @@ type feedPosition map[string][2]int64
 func (s *Store) Feed(ctx context.Context, tenant string, q FeedQuery) (FeedPage, error) {
 	limit := q.Limit
 	if limit <= 0 {
-		limit = 100
+		limit = DefaultFeedLimit
 	}
-	limit = min(limit, 1000)
-	pos := feedPosition{}
+	limit = min(limit, MaxFeedLimit)
+	budget := q.MaxBytes
+	if budget <= 0 {
+		budget = MaxFeedPageBytes
+	}
+	var pos feedPosition
+	var err error
 	if q.After != "" {
-		var err error
-		if pos, err = decodeFeedPosition(tenant, q.After); err != nil {
-			return FeedPage{}, err
-		}
+		pos, err = decodeFeedPosition(tenant, q.After)
+	} else {
+		pos, err = s.startPosition(ctx, tenant, FeedStart{At: q.From})
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(feedRegistryPK(tenant), skRegistry), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return FeedPage{}, fmt.Errorf("read the feed partitions of %s: %w", tenant, err)
+		return FeedPage{}, err
 	}
-	var shards []string
-	if ss, ok := out.Item["shards"].(*types.AttributeValueMemberSS); ok {
-		shards = slices.Sorted(slices.Values(ss.Value))
+	shards, err := s.feedPartitions(ctx, tenant)
+	if err != nil {
+		return FeedPage{}, err
 	}
-	type part struct {
-		shard string
-		items []storedFeedItem
-		more  bool
-	}
-	parts := make([]*part, 0, len(shards))
+	parts := make([]feedPart, 0, len(shards))
 	for _, shard := range shards {
-		p := &part{shard: shard}
-		at, started := pos[shard]
-		in := &dynamodb.QueryInput{
+		page, err := s.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 aws.String(s.table),
 			KeyConditionExpression:    aws.String("pk = :pk AND sk >= :from"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(feedPK(tenant, shard)), ":from": str(feedSK(0))},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(feedPK(tenant, shard)), ":from": str(feedSK(pos[shard].n))},
 			ConsistentRead:            aws.Bool(true),
 			Limit:                     aws.Int32(int32(min(limit, 100))),
+		})
+		if err != nil {
+			return FeedPage{}, fmt.Errorf("read the feed of %s/%s: %w", tenant, shard, err)
 		}
-		if started {
-			in.ExpressionAttributeValues[":from"] = str(feedSK(at[0]))
-		} else if !q.From.IsZero() {
-			in.KeyConditionExpression = aws.String("pk = :pk")
-			delete(in.ExpressionAttributeValues, ":from")
-			in.FilterExpression = aws.String("storedAt >= :at")
-			in.ExpressionAttributeValues[":at"] = str(q.From.UTC().Format(time.RFC3339Nano))
-		}
-		for p.items == nil || (len(p.items) == 0 && p.more) {
-			page, err := s.db.Query(ctx, in)
+		p := feedPart{shard: shard, more: len(page.LastEvaluatedKey) > 0}
+		for _, item := range page.Items {
+			it, err := decodeFeedItem(item)
 			if err != nil {
-				return FeedPage{}, fmt.Errorf("read the feed of %s/%s: %w", tenant, shard, err)
+				return FeedPage{}, err
 			}
-			p.items = []storedFeedItem{}
-			for _, item := range page.Items {
-				it, err := decodeFeedItem(item)
-				if err != nil {
-					return FeedPage{}, err
-				}
-				p.items = append(p.items, it)
-			}
-			p.more = len(page.LastEvaluatedKey) > 0
-			in.ExclusiveStartKey = page.LastEvaluatedKey
+			p.items = append(p.items, it)
 		}
 		parts = append(parts, p)
-	}
-	// Merge the partitions' items by storage time, taking pointers until the page is full.
-	var ids []string
-	seen := map[string]bool{}
-	next := feedPosition{}
-	for k, v := range pos {
-		next[k] = v
 	}
 	want := map[event.Type]bool{}
 	for _, t := range q.Types {
 		want[t] = true
 	}
-	full := false
-	for !full {
+	ids, next, full := mergeFeed(parts, pos, want, limit)
+	events, err := s.eventsByID(ctx, tenant, ids, true)
+	if err != nil {
+		return FeedPage{}, err
+	}
+	if fit := fitting(events, budget); fit < len(events) {
+		cut := slices.Index(ids, events[fit].ID) // the first event left for the next page
+		ids, next, _ = mergeFeed(parts, pos, want, cut)
+		events, full = events[:fit], true
+	}
+	caughtUp := !full
+	for _, p := range parts {
+		caughtUp = caughtUp && !p.more
+	}
+	return FeedPage{Events: events, Position: encodeFeedPosition(tenant, next), CaughtUp: caughtUp}, nil
+}
+
+// mergeFeed takes up to limit wanted pointers from the partitions' items by storage time, from
+// pos on: their ids, the position after the last pointer taken, and whether it stopped before
+// every item read was taken (the limit, or a partition with more items ran out of those read).
+func mergeFeed(parts []feedPart, pos feedPosition, want map[event.Type]bool, limit int) ([]string, feedPosition, bool) {
+	var ids []string
+	seen := map[string]bool{}
+	next := maps.Clone(pos)
+	heads := make([]int, len(parts))
+	for {
 		best := -1
 		for i, p := range parts {
-			if len(p.items) > 0 && (best < 0 || p.items[0].storedAt < parts[best].items[0].storedAt) {
+			if heads[i] == len(p.items) {
+				if p.more {
+					return ids, next, true // read on from here on the next page, in order
+				}
+				continue
+			}
+			if best < 0 || p.items[heads[i]].storedAt < parts[best].items[heads[best]].storedAt {
 				best = i
 			}
 		}
 		if best < 0 {
-			break
+			return ids, next, false
 		}
 		p := parts[best]
-		it := p.items[0]
-		skip := int64(0)
-		if at, ok := next[p.shard]; ok && at[0] == it.n {
-			skip = at[1]
+		it := p.items[heads[best]]
+		taken := int64(0)
+		if at, ok := next[p.shard]; ok && at.n == it.n {
+			taken = min(at.k, int64(len(it.pointers)))
 		}
-		taken := skip
-		for _, ptr := range it.pointers[min(int(skip), len(it.pointers)):] {
+		for _, ptr := range it.pointers[taken:] {
 			if len(ids) == limit {
-				full = true
-				break
+				next[p.shard] = shardPosition{it.n, taken, it.c - int64(len(it.pointers)) + taken}
+				return ids, next, true
 			}
 			taken++
 			id := ptr[1:]
@@ -321,30 +439,80 @@ func (s *Store) Feed(ctx context.Context, tenant string, q FeedQuery) (FeedPage,
 				ids = append(ids, id)
 			}
 		}
-		next[p.shard] = [2]int64{it.n, taken}
-		if !full {
-			p.items = p.items[1:]
+		next[p.shard] = shardPosition{it.n, taken, it.c}
+		heads[best]++
+	}
+}
+
+// fitting is how many of the events, in order, fit in budget bytes of JSON (one at least).
+func fitting(events []StoredEvent, budget int) int {
+	size := 0
+	for i, e := range events {
+		b, _ := json.Marshal(e)
+		if size += len(b) + 1; size > budget && i > 0 {
+			return i
 		}
 	}
-	events, err := s.eventsByID(ctx, tenant, ids, true)
+	return len(events)
+}
+
+// FeedLag is how far a position is behind the end of a tenant's feed.
+type FeedLag struct {
+	Events int64     // stored events after the position, of every type
+	Oldest time.Time // when the oldest of them was stored; zero when there are none
+}
+
+// feedLag measures a position against the partitions' tails: the counts the items carry, and
+// the first item after the position in each partition that is behind.
+func (s *Store) feedLag(ctx context.Context, tenant string, tails map[string]storedFeedItem, pos feedPosition) (FeedLag, error) {
+	var lag FeedLag
+	var keys []map[string]types.AttributeValue
+	for shard, tail := range tails {
+		at, ok := pos[shard]
+		if behind := tail.c - at.c; behind > 0 {
+			lag.Events += behind
+			keys = append(keys, key(feedPK(tenant, shard), feedSK(at.n)))
+			if ok && at.n < tail.n {
+				keys = append(keys, key(feedPK(tenant, shard), feedSK(at.n+1)))
+			}
+		}
+	}
+	items, err := s.getItems(ctx, keys, true, "")
 	if err != nil {
-		return FeedPage{}, err
+		return FeedLag{}, fmt.Errorf("read the feed of %s after a position: %w", tenant, err)
 	}
-	caughtUp := !full
-	for _, p := range parts {
-		caughtUp = caughtUp && len(p.items) == 0 && !p.more
+	oldest := ""
+	for _, item := range items {
+		it, err := decodeFeedItem(item)
+		if err != nil {
+			return FeedLag{}, err
+		}
+		shard := strings.TrimPrefix(item[attrPK].(*types.AttributeValueMemberS).Value, feedPK(tenant, ""))
+		if at := pos[shard]; it.n == at.n && at.k >= int64(len(it.pointers)) {
+			continue // every pointer of this item is behind the position
+		}
+		if oldest == "" || it.storedAt < oldest {
+			oldest = it.storedAt
+		}
 	}
-	return FeedPage{Events: events, Position: encodeFeedPosition(tenant, next), CaughtUp: caughtUp}, nil
+	if oldest != "" {
+		lag.Oldest, _ = time.Parse(time.RFC3339Nano, oldest)
+	}
+	return lag, nil
 }
 
 // feedCursor is a feed position as a client holds it.
 type feedCursor struct {
 	Tenant string              `json:"t"`
-	At     map[string][2]int64 `json:"p"`
+	At     map[string][3]int64 `json:"p"`
 }
 
 func encodeFeedPosition(tenant string, p feedPosition) string {
-	b, _ := json.Marshal(feedCursor{Tenant: queryDigest("feed\x00" + tenant), At: p})
+	c := feedCursor{Tenant: queryDigest("feed\x00" + tenant), At: make(map[string][3]int64, len(p))}
+	for shard, at := range p {
+		c.At[shard] = [3]int64{at.n, at.k, at.c}
+	}
+	b, _ := json.Marshal(c)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -356,18 +524,20 @@ func decodeFeedPosition(tenant, s string) (feedPosition, error) {
 	if err != nil || json.Unmarshal(b, &c) != nil || c.Tenant != queryDigest("feed\x00"+tenant) {
 		return nil, ErrBadCursor
 	}
+	p := make(feedPosition, len(c.At))
 	for shard, at := range c.At {
-		if !strings.HasPrefix(shard, "shardId-") || at[0] < 0 || at[1] < 0 {
+		if !strings.HasPrefix(shard, "shardId-") || at[0] < 0 || at[1] < 0 || at[2] < 0 {
 			return nil, ErrBadCursor
 		}
+		p[shard] = shardPosition{at[0], at[1], at[2]}
 	}
-	return feedPosition(c.At), nil
+	return p, nil
 }
 
 // AllTypeEvents reads every event of one type of a tenant from its feed, in commit order.
 func (s *Store) AllTypeEvents(ctx context.Context, tenant string, t event.Type) ([]StoredEvent, error) {
 	var all []StoredEvent
-	q := FeedQuery{Types: []event.Type{t}, Limit: 1000}
+	q := FeedQuery{Types: []event.Type{t}, Limit: MaxFeedLimit}
 	for {
 		page, err := s.Feed(ctx, tenant, q)
 		if err != nil {

@@ -17,10 +17,12 @@ import (
 
 // Sort keys and prefixes of the layout.
 const (
-	skTimelinePrefix = "E#"    // an account's timeline entry of a non-decision event
-	skDecisionPrefix = "D#"    // an account's decision (fraud alert, status change): entry and record
-	skMarker         = "STATE" // an account's marker: it has decisions
-	skRegistry       = "FEEDS" // a tenant's feed partitions
+	skTimelinePrefix = "E#"       // an account's timeline entry of a non-decision event
+	skDecisionPrefix = "D#"       // an account's decision (fraud alert, status change): entry and record
+	skMarker         = "STATE"    // an account's marker: it has decisions
+	skRegistry       = "FEEDS"    // a tenant's feed partitions
+	skConsumer       = "CONSUMER" // a consumer's checkpoint
+	skConsumers      = "CONSS"    // a tenant's consumer names
 	feedCounterWidth = 12
 )
 
@@ -49,6 +51,13 @@ func feedSK(n int64) string { return fmt.Sprintf("%0*d", feedCounterWidth, n) }
 
 // feedRegistryPK lists a tenant's feed partitions.
 func feedRegistryPK(tenant string) string { return "FEEDS#" + tenant }
+
+// consumerPK is one named consumer of a tenant's feed, with its checkpoint: a key of its own, so
+// each consumer's checkpoints take one key's write rate.
+func consumerPK(tenant, name string) string { return "CONS#" + tenant + "#" + name }
+
+// consumerRegistryPK lists a tenant's consumer names.
+func consumerRegistryPK(tenant string) string { return "CONSS#" + tenant }
 
 // quarantineShardPK holds the quarantined records of one shard and arrival day: at most one
 // shard's rate, across tenants, for an operator.
@@ -107,11 +116,12 @@ func accountItems(e *event.Event, c *account.Change) []map[string]types.Attribut
 
 // feedItem points to the events one router invocation committed for a tenant from a shard, in
 // the order they were stored; firstSeq and lastSeq are the stream range it covers.
-func feedItem(tenant, shard string, storedAt time.Time, n int64, pointers []string, firstSeq, lastSeq string) map[string]types.AttributeValue {
+func feedItem(tenant, shard string, storedAt time.Time, n, count int64, pointers []string, firstSeq, lastSeq string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
 		attrPK: str(feedPK(tenant, shard)), attrSK: str(feedSK(n)),
 		"p":        str(strings.Join(pointers, "\n")),
 		"n":        &types.AttributeValueMemberN{Value: fmt.Sprint(n)},
+		"c":        &types.AttributeValueMemberN{Value: fmt.Sprint(count)}, // pointers through this item
 		"firstSeq": str(firstSeq), "lastSeq": str(lastSeq),
 		"storedAt": str(storedAt.UTC().Format(time.RFC3339Nano)),
 	}

@@ -118,7 +118,7 @@ func modelLayout(records []modelRecord, batchSize int) layoutLoad {
 				feed[e.Tenant] = append(feed[e.Tenant], feedPointer(e.Type, e.ID))
 			}
 			for n, tenant := range tenants {
-				add("feed", feedItem(tenant, shard, at, int64(start/batchSize*len(tenants)+n), feed[tenant], "49650000000000000000000000000000000000000000000000000000", "49650000000000000000000000000000000000000000000000009999"))
+				add("feed", feedItem(tenant, shard, at, int64(start/batchSize*len(tenants)+n), int64(start+batchSize), feed[tenant], "49650000000000000000000000000000000000000000000000000000", "49650000000000000000000000000000000000000000000000009999"))
 			}
 		}
 	}
