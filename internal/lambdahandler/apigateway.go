@@ -2,6 +2,7 @@ package lambdahandler
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -21,7 +22,13 @@ const TenantContextKey = "tenant"
 func Query(api *queryapi.API) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	return func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 		tenant, _ := req.RequestContext.Authorizer[TenantContextKey].(string)
-		resp := api.Handle(ctx, queryapi.Request{Method: req.HTTPMethod, Path: req.Path, Params: req.QueryStringParameters, Tenant: tenant})
+		in := req.Body
+		if req.IsBase64Encoded {
+			if b, err := base64.StdEncoding.DecodeString(req.Body); err == nil {
+				in = string(b)
+			}
+		}
+		resp := api.Handle(ctx, queryapi.Request{Method: req.HTTPMethod, Path: req.Path, Params: req.QueryStringParameters, Body: in, Tenant: tenant})
 		body, err := json.Marshal(resp.Body)
 		if err != nil {
 			return events.APIGatewayProxyResponse{StatusCode: http.StatusInternalServerError, Body: `{"error":{"code":"internal","message":"the answer could not be encoded"}}`}, nil

@@ -1,5 +1,6 @@
 // Package queryapi is the read API clients use: an event by id, an account's events by time range
-// and type (newest first, cursor pagination), an account's state, and quarantined records. Every
+// and type (newest first, cursor pagination), an account's state, quarantined records, the
+// tenant's feed in commit order, and named consumers with their checkpoints. Every
 // request carries the tenant its credentials belong to, and sees only that tenant's data: another
 // tenant's event or account answers 404, as one that does not exist.
 package queryapi
@@ -24,6 +25,10 @@ type Reader interface {
 	AccountEvents(ctx context.Context, tenant, accountID string, r store.Range) (store.Page, error)
 	AccountState(ctx context.Context, tenant, accountID string) (*store.AccountView, error)
 	TenantQuarantinedBetween(ctx context.Context, tenant string, from, to time.Time) ([]store.QuarantinedRecord, error)
+	Feed(ctx context.Context, tenant string, q store.FeedQuery) (store.FeedPage, error)
+	Consumer(ctx context.Context, tenant, name string) (store.Consumer, error)
+	Consumers(ctx context.Context, tenant string) ([]store.Consumer, error)
+	MoveCheckpoint(ctx context.Context, tenant, name string, to store.Checkpoint) (store.Consumer, error)
 }
 
 var _ Reader = (*store.Store)(nil)
@@ -34,6 +39,7 @@ type Request struct {
 	Method string
 	Path   string            // e.g. /accounts/acc-1/events
 	Params map[string]string // query string parameters
+	Body   string            // the request body (PUT)
 	Tenant string
 }
 
@@ -73,11 +79,23 @@ func (a *API) Handle(ctx context.Context, r Request) Response {
 	if r.Tenant == "" {
 		return fail(http.StatusUnauthorized, "unauthorized", "", "credentials are required")
 	}
-	if r.Method != http.MethodGet {
-		return fail(http.StatusMethodNotAllowed, "method_not_allowed", "", "only GET is served")
-	}
 	parts := strings.Split(strings.Trim(r.Path, "/"), "/")
+	if len(parts) == 3 && parts[0] == "consumers" && parts[2] == "checkpoint" {
+		if r.Method != http.MethodPut {
+			return fail(http.StatusMethodNotAllowed, "method_not_allowed", "", "a checkpoint is moved with PUT")
+		}
+		return a.checkpoint(ctx, r, parts[1])
+	}
+	if r.Method != http.MethodGet {
+		return fail(http.StatusMethodNotAllowed, "method_not_allowed", "", "only GET is served here")
+	}
 	switch {
+	case len(parts) == 1 && parts[0] == "feed":
+		return a.feed(ctx, r)
+	case len(parts) == 1 && parts[0] == "consumers":
+		return a.consumers(ctx, r)
+	case len(parts) == 2 && parts[0] == "consumers":
+		return a.consumer(ctx, r, parts[1])
 	case len(parts) == 2 && parts[0] == "events":
 		return a.event(ctx, r, parts[1])
 	case len(parts) == 2 && parts[0] == "accounts":
@@ -87,7 +105,7 @@ func (a *API) Handle(ctx context.Context, r Request) Response {
 	case len(parts) == 1 && parts[0] == "quarantine":
 		return a.quarantine(ctx, r)
 	}
-	return fail(http.StatusNotFound, "not_found", "", "no such resource: "+r.Path+" (see GET /events/{id}, /accounts/{id}, /accounts/{id}/events, /quarantine)")
+	return fail(http.StatusNotFound, "not_found", "", "no such resource: "+r.Path+" (see GET /events/{id}, /accounts/{id}, /accounts/{id}/events, /quarantine, /feed, /consumers, /consumers/{name}, PUT /consumers/{name}/checkpoint)")
 }
 
 func (a *API) event(ctx context.Context, r Request, id string) Response {
