@@ -56,6 +56,7 @@ Start with:
 		announceLocalTarget(redriveCommand()), benchCommand(),
 		needsRepository(envJSONCommand(), func(c *cobra.Command) bool { return c.Flags().Changed("template") && c.Flags().Changed("output") },
 			" (or give --template and --output)"))
+	cmd.AddCommand(consumeCommand(), consumersCommand())
 	refuseUnknownSubcommands(cmd)
 	return cmd
 }
