@@ -18,7 +18,7 @@ import (
 )
 
 func benchCommand() *cobra.Command {
-	var events, rate, warmup, repeat, accounts int
+	var events, rate, warmup, repeat, accounts, consumerRecords int
 	var runtime, jsonOut, chartOut, compare string
 	var seed uint64
 	var sizes bool
@@ -75,6 +75,9 @@ A table for people on stdout; --json writes the whole report for machines.`,
 			if warmup <= 0 {
 				warmup = -1 // none
 			}
+			if consumerRecords <= 0 {
+				consumerRecords = -1 // no consumer phase
+			}
 			// one starts a fresh stack with the template parameters p, measures it, and stops it.
 			one := func(p map[string]string) (bench.Report, *devstack.Stack, func(), error) {
 				st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, ToolsDir: tools, Runtime: runtime, Mappings: true, Parameters: p,
@@ -87,7 +90,7 @@ A table for people on stdout; --json writes the whole report for machines.`,
 				go st.Run(runCtx)
 				fmt.Fprintf(stderr, "Measuring the emulator's write ceiling, warming the pipeline up with %d records, then sending %d records (rate %s)…\n",
 					max(warmup, 0), events, rateText(rate))
-				rep, err := bench.Run(cmd.Context(), st, bench.Options{Events: events, Accounts: accounts, Rate: rate, Seed: seed, Warmup: warmup,
+				rep, err := bench.Run(cmd.Context(), st, bench.Options{Events: events, Accounts: accounts, Rate: rate, Seed: seed, Warmup: warmup, ConsumerRecords: consumerRecords,
 					Progress: func(sent, persisted, total int) {
 						fmt.Fprintf(stderr, "\r%d/%d sent, %d checkpointed", sent, total, persisted)
 					}})
@@ -173,6 +176,7 @@ A table for people on stdout; --json writes the whole report for machines.`,
 	cmd.Flags().IntVar(&events, "events", 10000, "records to send")
 	cmd.Flags().IntVar(&accounts, "accounts", 0, "accounts the generated stream spreads over (default: a record in eight); 100000 leaves most accounts one event per batch, as a bank's traffic does")
 	cmd.Flags().IntVar(&warmup, "warmup", 2000, "records sent first and not measured (tenants of their own), so that cold starts are not measured; 0 for none")
+	cmd.Flags().IntVar(&consumerRecords, "consumer-records", 1000, "records sent after the measured run while consumers follow the feed through the query API (put→consumed latency, then feed read throughput); 0 for none")
 	cmd.Flags().IntVar(&rate, "rate", 1000, "records per second (0: as fast as the stream takes them)")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the generated stream")
 	cmd.Flags().StringVar(&runtime, "runtime", devstack.RuntimeInproc, "inproc or rie")
@@ -207,6 +211,10 @@ func printReport(w io.Writer, r bench.Report) {
 		requests = "DynamoDB requests not counted (the functions ran in their own processes; use --runtime inproc)"
 	}
 	fmt.Fprintf(w, "per 1,000 valid events: %s, %.1f Lambda invocations; DynamoDB write units per valid event: %.2f\n\n", requests, r.InvocationsPer1k, r.WriteUnitsPerEvent)
+	if c := r.Consumers; c != nil {
+		fmt.Fprintf(w, "consumers (query API, apart from the figures above): put→consumed p50 %.0f ms, p99 %.0f ms (%d records, %d followers polling every %.0f ms);\n  one consumer reads a feed of %d events from the start at %.0f events/s (pages of 100), %.0f events/s (pages of 1,000)\n\n",
+			c.PutToConsumedMs.P50, c.PutToConsumedMs.P99, c.Records, c.Followers, c.PollIntervalMs, c.FeedReadEvents, c.FeedReadPerS, c.FeedReadPerS1k)
+	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tINVOCATIONS\tP50 MS\tP99 MS\tAVG BILLED MS\tINIT MS")
 	names := make([]string, 0, len(r.FunctionMs))

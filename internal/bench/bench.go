@@ -1,7 +1,8 @@
 // Package bench drives the local stack with a generated stream and measures it: sustained
 // events/s, put→persisted latency, DynamoDB requests and Lambda invocations per 1,000 events
 // (counted, not estimated), function durations, init durations and bootstrap sizes, and — in the
-// same run — the DynamoDB emulator's own transactional write ceiling for the same item shape.
+// same run — the DynamoDB emulator's own transactional write ceiling for the same item shape;
+// then, apart, consumers through the query API: put→consumed latency and feed read throughput.
 package bench
 
 import (
@@ -32,8 +33,11 @@ type Options struct {
 	// Warmup is how many records (of tenants of their own) go through the pipeline before the
 	// measured stream, so that cold code paths and the emulator's JIT are not measured: 2,000
 	// by default; negative for none.
-	Warmup   int
-	Progress func(sent, persisted, total int)
+	Warmup int
+	// ConsumerRecords is how many records the consumer phase sends while consumers follow the
+	// feed: 1,000 by default; negative for no consumer phase.
+	ConsumerRecords int
+	Progress        func(sent, persisted, total int)
 }
 
 // Report is everything one run measured. Durations are in milliseconds.
@@ -68,6 +72,7 @@ type Report struct {
 	AvgEventBytes      float64                `json:"averageValidEventBytes"`
 	BilledMsPerInvoke  map[string]float64     `json:"averageBilledMsPerInvocation"`
 	Extra              map[string]any         `json:"extra,omitempty"`
+	Consumers          *ConsumerReport        `json:"consumers,omitempty"` // nil without a consumer phase
 	// Settings the run had: the template parameters it overrode, how often a caught-up shard was
 	// read, and how many warm-up records went first.
 	Parameters     map[string]string `json:"parameterOverrides,omitempty"`
@@ -180,6 +185,14 @@ func Run(ctx context.Context, st *devstack.Stack, opts Options) (Report, error) 
 		rep.DynamoDBPer1000 = -1 // the functions ran in their own processes
 	}
 	durations(st, before, &rep)
+	if opts.ConsumerRecords == 0 {
+		opts.ConsumerRecords = 1000
+	}
+	if opts.ConsumerRecords > 0 {
+		if err := measureConsumers(ctx, st, opts, largestTenant(want), &rep); err != nil {
+			return rep, fmt.Errorf("consumer phase: %w", err)
+		}
+	}
 	return rep, nil
 }
 
@@ -330,4 +343,19 @@ func durations(st *devstack.Stack, before map[string][]time.Duration, rep *Repor
 			rep.InitMs[f.LogicalID] = float64(d) / 1e6
 		}
 	}
+}
+
+// largestTenant is the tenant with the most stored events (the first by name of a tie).
+func largestTenant(want eventgen.Expected) string {
+	counts := map[string]int{}
+	for _, e := range want.Stored {
+		counts[e.Tenant]++
+	}
+	best := ""
+	for tenant, n := range counts {
+		if best == "" || n > counts[best] || n == counts[best] && tenant < best {
+			best = tenant
+		}
+	}
+	return best
 }
