@@ -105,7 +105,7 @@ func (s Start) String() string {
 // Config says which API a Consumer reads, with which key, under which name, and how.
 type Config struct {
 	// Endpoint is the base URL of the query API, such as the QueryApiUrl output of a deployed
-	// stack (with its stage, https://….execute-api.….amazonaws.com/Prod) or the local stack's
+	// stack (with its stage, https://….execute-api.….amazonaws.com/v1) or the local stack's
 	// http://127.0.0.1:port. Required.
 	Endpoint string
 	// Key is the tenant's API key; it decides the tenant whose feed is read. Required.
@@ -543,7 +543,7 @@ type client struct {
 func newClient(cfg Config) (*client, error) {
 	u, err := url.Parse(cfg.Endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("consumer: endpoint %q: want the query API's base URL, such as https://abc123.execute-api.eu-west-1.amazonaws.com/Prod", cfg.Endpoint)
+		return nil, fmt.Errorf("consumer: endpoint %q: want the query API's base URL, such as https://abc123.execute-api.eu-west-1.amazonaws.com/v1", cfg.Endpoint)
 	}
 	if cfg.Key == "" {
 		return nil, errors.New("consumer: an API key is required")

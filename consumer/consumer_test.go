@@ -58,7 +58,7 @@ func TestNewChecksConfig(t *testing.T) {
 		c.api.retryFor != DefaultRetryTimeout || c.api.http == nil || c.api.http.Timeout != DefaultHTTPTimeout {
 		t.Errorf("defaults not filled in: %+v, client %+v", c.cfg, c.api)
 	}
-	if _, err := New(Config{Endpoint: "https://abc.execute-api.eu-west-1.amazonaws.com/Prod/", Key: "k",
+	if _, err := New(Config{Endpoint: "https://abc.execute-api.eu-west-1.amazonaws.com/v1/", Key: "k",
 		Name: strings.Repeat("a", MaxNameLength), Types: event.Types, PageSize: MaxPageSize}); err != nil {
 		t.Errorf("New with every type, the longest name and the largest page: %v", err)
 	}

@@ -9,7 +9,7 @@
 // is new and return:
 //
 //	c, err := consumer.New(consumer.Config{
-//		Endpoint: "https://abc123.execute-api.eu-west-1.amazonaws.com/Prod", // the QueryApiUrl output
+//		Endpoint: "https://abc123.execute-api.eu-west-1.amazonaws.com/v1", // the QueryApiUrl output
 //		Key:      os.Getenv("GEP_API_KEY"),                                  // decides the tenant
 //		Name:     "ledger",
 //		Types:    []event.Type{event.TypeTransaction},
