@@ -33,7 +33,8 @@ func demoCommand() *cobra.Command {
 stream — hundreds of events over many accounts, every type, some invalid, some duplicated,
 some reusing an id with other content — waits until the event source mapping has checkpointed
 every record, and prints what the table holds: events persisted per type, records quarantined
-with their reasons, accounts whose state changed, and the check
+with their reasons, accounts whose state changed, what a consumer of each tenant reads from its
+feed through the query API, and the check
   sent = persisted + quarantined + duplicates.
 It exits with status 1 when any count differs from what the stream demands.`,
 		Example: `  eventctl demo
@@ -57,7 +58,11 @@ It exits with status 1 when any count differs from what the stream demands.`,
 			defer removeSamples()
 			stderr := cmd.ErrOrStderr()
 			fmt.Fprintf(stderr, "Starting the local stack (%s runtime)…\n", runtime)
-			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, ToolsDir: tools, Runtime: runtime, Mappings: true,
+			_, keys, err := devstack.LocalAPIKeys(root)
+			if err != nil {
+				return err
+			}
+			st, err := devstack.Start(cmd.Context(), devstack.Options{Root: root, ToolsDir: tools, Runtime: runtime, Mappings: true, APIKeys: keys,
 				LogDir: filepath.Join(home, ".cache", "devstack", "demo-logs"), Log: stackLogger(stderr)})
 			if err != nil {
 				return err
@@ -68,7 +73,7 @@ It exits with status 1 when any count differs from what the stream demands.`,
 			go st.Run(runCtx)
 			fmt.Fprintf(stderr, "Sending the samples in events/ and %d generated records to %s…\n", events, st.Resources.Streams[0].Name)
 			sum, err := demo.Run(cmd.Context(), st, demo.Options{SamplesDir: samples,
-				Generate: eventgen.Options{Events: events, Seed: seed}, Timeout: timeout, Progress: stderr})
+				Generate: eventgen.Options{Events: events, Seed: seed}, Timeout: timeout, Progress: stderr, APIKeys: keys})
 			if err != nil {
 				return err
 			}
@@ -136,6 +141,17 @@ func printSummary(w io.Writer, s demo.Summary) {
 		}
 	}
 	fmt.Fprintf(w, "\n%d accounts changed state: %d frozen now, %d under monitoring. First ones:\n%s\n", len(s.Accounts), frozen, monitored, strings.Join(lines, "\n"))
+	if len(s.WantConsumed) > 0 {
+		tenants := make([]string, 0, len(s.WantConsumed))
+		for tenant := range s.WantConsumed {
+			tenants = append(tenants, tenant)
+		}
+		sort.Strings(tenants)
+		fmt.Fprintln(w, "\nA new consumer of each tenant read its feed through the query API (eventctl consume):")
+		for _, tenant := range tenants {
+			fmt.Fprintf(w, "  %s: %d events read, %d stored\n", tenant, s.Consumed[tenant], s.WantConsumed[tenant])
+		}
+	}
 	fmt.Fprintf(w, "\nsent %d = persisted %d + quarantined %d + duplicates %d\n", s.Sent, total, quarantined, s.Duplicates)
 }
 

@@ -27,7 +27,11 @@ func TestDemo(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	st, err := devstack.Start(ctx, devstack.Options{Root: repoRoot(), Mappings: true, LogDir: t.TempDir()})
+	_, keys, err := devstack.LocalAPIKeys(repoRoot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := devstack.Start(ctx, devstack.Options{Root: repoRoot(), Mappings: true, LogDir: t.TempDir(), APIKeys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +39,7 @@ func TestDemo(t *testing.T) {
 	runCtx, stopRun := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- st.Run(runCtx) }()
-	sum, err := demo.Run(ctx, st, demo.Options{SamplesDir: filepath.Join(repoRoot(), "events"), Generate: eventgen.Options{Events: 400, Seed: 3}})
+	sum, err := demo.Run(ctx, st, demo.Options{SamplesDir: filepath.Join(repoRoot(), "events"), Generate: eventgen.Options{Events: 400, Seed: 3}, APIKeys: keys})
 	stopRun()
 	if err != nil {
 		t.Fatal(err)
@@ -50,6 +54,9 @@ func TestDemo(t *testing.T) {
 		if sum.Persisted[typ] == 0 {
 			t.Errorf("no %s persisted", typ)
 		}
+	}
+	if len(sum.WantConsumed) != 3 {
+		t.Errorf("consumers read %d tenants' feeds, want bank-a's, bank-b's and examplebank's: %v", len(sum.WantConsumed), sum.Consumed)
 	}
 	if len(sum.Accounts) == 0 || sum.Quarantined[event.CodeInvalid] == 0 || sum.Duplicates == 0 {
 		t.Errorf("summary lacks account changes, invalid records or duplicates: %+v", sum)

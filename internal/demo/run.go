@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"github.com/go-event-processor/go-event-processor/consumer"
 	"github.com/go-event-processor/go-event-processor/event"
 	"github.com/go-event-processor/go-event-processor/internal/devstack"
 	"github.com/go-event-processor/go-event-processor/internal/eventgen"
@@ -25,6 +26,9 @@ type Options struct {
 	Generate   eventgen.Options // the generated part of the stream
 	Timeout    time.Duration    // how long to wait for the pipeline; 2 minutes when zero
 	Progress   io.Writer        // where the progress bar goes; nowhere when nil
+	// APIKeys (key → tenant, as the stack was given them): with them, a consumer per tenant
+	// reads the tenant's feed through the query API, as a client would.
+	APIKeys map[string]string
 }
 
 // Summary is what the demo found in the table, next to what it expected.
@@ -42,6 +46,8 @@ type Summary struct {
 	EventsPerSecond  float64
 	Invocations      int64
 	DynamoDBRequests int // by the functions; -1 when not counted (they ran in other processes)
+	Consumed         map[string]int // by tenant: events a consumer read from the tenant's feed (package consumer)
+	WantConsumed     map[string]int // by tenant: its stored events, for the tenants with a key
 }
 
 // Check returns an error describing every count that differs from what the stream demands,
@@ -62,6 +68,11 @@ func (s Summary) Check() error {
 	}
 	for _, n := range s.Quarantined {
 		quarantined += n
+	}
+	for tenant, n := range s.WantConsumed {
+		if s.Consumed[tenant] != n {
+			errs = append(errs, fmt.Errorf("consumer of %s: %d events read from the feed, want its %d stored", tenant, s.Consumed[tenant], n))
+		}
 	}
 	if s.Sent != persisted+quarantined+s.Duplicates {
 		errs = append(errs, fmt.Errorf("sent %d ≠ persisted %d + quarantined %d + duplicates %d", s.Sent, persisted, quarantined, s.Duplicates))
@@ -103,7 +114,47 @@ func Run(ctx context.Context, st *devstack.Stack, opts Options) (Summary, error)
 	if st.CountsRequests() {
 		sum.DynamoDBRequests = st.Requests.Total()
 	}
-	return sum, readBack(ctx, st, want, started, &sum)
+	if err := readBack(ctx, st, want, started, &sum); err != nil {
+		return sum, err
+	}
+	return sum, consume(ctx, st, want, opts.APIKeys, &sum)
+}
+
+// consume reads each tenant's feed from its start through the query API, as a new consumer of
+// the tenant's key, and counts what it was given, once per id.
+func consume(ctx context.Context, st *devstack.Stack, want eventgen.Expected, keys map[string]string, sum *Summary) error {
+	api := st.APIEndpoints["QueryApi"]
+	if api == "" || len(keys) == 0 {
+		return nil
+	}
+	sum.Consumed, sum.WantConsumed = map[string]int{}, map[string]int{}
+	keyOf := map[string]string{}
+	for key, tenant := range keys {
+		keyOf[tenant] = key
+	}
+	for _, e := range want.Stored {
+		if keyOf[e.Tenant] != "" {
+			sum.WantConsumed[e.Tenant]++
+		}
+	}
+	name := fmt.Sprintf("demo-%d", time.Now().UnixNano())
+	for tenant := range sum.WantConsumed {
+		c, err := consumer.New(consumer.Config{Endpoint: api, Key: keyOf[tenant], Name: name, PageSize: consumer.MaxPageSize})
+		if err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		if err := c.CatchUp(ctx, func(_ context.Context, p consumer.Page) error {
+			for _, e := range p.Events {
+				seen[e.ID] = true
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("consume the feed of %s: %w", tenant, err)
+		}
+		sum.Consumed[tenant] = len(seen)
+	}
+	return nil
 }
 
 // put sends records with PutRecords, 500 at a time, retrying records the stream refuses.
