@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -142,13 +144,8 @@ func printSummary(w io.Writer, s demo.Summary) {
 	}
 	fmt.Fprintf(w, "\n%d accounts changed state: %d frozen now, %d under monitoring. First ones:\n%s\n", len(s.Accounts), frozen, monitored, strings.Join(lines, "\n"))
 	if len(s.WantConsumed) > 0 {
-		tenants := make([]string, 0, len(s.WantConsumed))
-		for tenant := range s.WantConsumed {
-			tenants = append(tenants, tenant)
-		}
-		sort.Strings(tenants)
 		fmt.Fprintln(w, "\nA new consumer of each tenant read its feed through the query API (eventctl consume):")
-		for _, tenant := range tenants {
+		for _, tenant := range slices.Sorted(maps.Keys(s.WantConsumed)) {
 			fmt.Fprintf(w, "  %s: %d events read, %d stored\n", tenant, s.Consumed[tenant], s.WantConsumed[tenant])
 		}
 	}

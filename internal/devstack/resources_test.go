@@ -33,7 +33,7 @@ func TestReadResourcesFromTemplate(t *testing.T) {
 	if len(res.Functions) != 7 {
 		t.Fatalf("functions %+v", res.Functions)
 	}
-	if len(res.APIs) != 1 || res.APIs[0].Authorizer != "AuthorizerFunction" || len(res.APIs[0].Routes) != 4 || res.APIs[0].Routes[0].Function != "QueryFunction" {
+	if len(res.APIs) != 1 || res.APIs[0].Authorizer != "AuthorizerFunction" || len(res.APIs[0].Routes) != 8 || res.APIs[0].Routes[0].Function != "QueryFunction" {
 		t.Errorf("APIs %+v", res.APIs)
 	}
 	for _, f := range res.Functions {

@@ -177,20 +177,7 @@ func TestAWSCLIDrivesTheStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := devstack.Start(t.Context(), devstack.Options{Root: root, Mappings: true, LogDir: t.TempDir(), APIKeys: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	ran := make(chan error, 1)
-	go func() { ran <- st.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-ran
-		if err := st.Stop(); err != nil {
-			t.Errorf("stop the stack: %v", err)
-		}
-	})
+	st, ran := runStack(t, devstack.Options{Root: root, Mappings: true, LogDir: t.TempDir(), APIKeys: keys})
 	stream, table := st.Resources.Streams[0].Name, "EventsTable"
 
 	// Kinesis: the stream is there, and takes the samples.

@@ -64,21 +64,8 @@ func TestConsumersOnTheStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := devstack.Start(t.Context(), devstack.Options{Root: root, Mappings: true, LogDir: t.TempDir(), APIKeys: keys,
+	st, ran := runStack(t, devstack.Options{Root: root, Mappings: true, LogDir: t.TempDir(), APIKeys: keys,
 		Parameters: map[string]string{"ShardCount": "2"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	ran := make(chan error, 1)
-	go func() { ran <- st.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-ran
-		if err := st.Stop(); err != nil {
-			t.Errorf("stop the stack: %v", err)
-		}
-	})
 	stream := st.Resources.Streams[0].Name
 	shards, err := st.Kinesis.ListShards(t.Context(), &kinesis.ListShardsInput{StreamName: aws.String(stream)})
 	if err != nil || len(shards.Shards) != 2 {

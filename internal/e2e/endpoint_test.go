@@ -133,8 +133,19 @@ func tableOf(body []byte) string {
 // edgeStack starts the local stack on the edge, as `local up --endpoint` does, with the template
 // parameters given and its event source mappings running; ran yields their end.
 func edgeStack(t *testing.T, ep *edgeServer, params map[string]string) (st *devstack.Stack, ran <-chan error) {
-	st, err := devstack.Start(t.Context(), devstack.Options{Root: repositoryRoot(t), Endpoint: ep.URL, Mappings: true,
+	st, done := runStack(t, devstack.Options{Root: repositoryRoot(t), Endpoint: ep.URL, Mappings: true,
 		LogDir: t.TempDir(), Parameters: params})
+	if st.KinesisEndpoint != ep.URL || st.DynamoDBEndpoint != ep.URL {
+		t.Fatalf("stack uses Kinesis %s and DynamoDB %s, want both at %s", st.KinesisEndpoint, st.DynamoDBEndpoint, ep.URL)
+	}
+	return st, done
+}
+
+// runStack starts a local stack with opts and runs it (its event source mappings, when
+// opts.Mappings) until the test ends; ran yields the end of Run.
+func runStack(t *testing.T, opts devstack.Options) (st *devstack.Stack, ran <-chan error) {
+	t.Helper()
+	st, err := devstack.Start(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,9 +159,6 @@ func edgeStack(t *testing.T, ep *edgeServer, params map[string]string) (st *devs
 			t.Errorf("stop the stack: %v", err)
 		}
 	})
-	if st.KinesisEndpoint != ep.URL || st.DynamoDBEndpoint != ep.URL {
-		t.Fatalf("stack uses Kinesis %s and DynamoDB %s, want both at %s", st.KinesisEndpoint, st.DynamoDBEndpoint, ep.URL)
-	}
 	return st, done
 }
 
