@@ -387,7 +387,7 @@ func (s *Store) Feed(ctx context.Context, tenant string, q FeedQuery) (FeedPage,
 	}
 	if fit := fitting(events, budget); fit < len(events) {
 		cut := slices.Index(ids, events[fit].ID) // the first event left for the next page
-		ids, next, _ = mergeFeed(parts, pos, want, cut)
+		_, next, _ = mergeFeed(parts, pos, want, cut)
 		events, full = events[:fit], true
 	}
 	caughtUp := !full
