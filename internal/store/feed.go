@@ -24,7 +24,8 @@ import (
 var _ routing.Feed = (*Store)(nil)
 
 // AppendFeed appends the events a router invocation stored for a tenant from a shard to the
-// tenant's feed partition of that shard, as one item at the partition's next counter. An entry
+// tenant's feed partition of that shard, as one item at the partition's next counter (or several,
+// at consecutive counters, when their pointers outgrow maxFeedItemPointerBytes). An entry
 // stored by an earlier attempt at its record (StoredBefore set) may be listed already, by an item
 // written after it was stored: the partition is read back to the earliest such time (less
 // feedClockSkew), and entries found are left out, so a retried batch is fed once. The write is
@@ -45,18 +46,31 @@ func (s *Store) AppendFeed(ctx context.Context, tenant, shard string, entries []
 	if !since.IsZero() {
 		since = since.Add(-feedClockSkew)
 	}
-	for attempt := 1; ; attempt++ {
+	lookBackToStart := func() { // so that the tail read lists what this append wrote
+		if began := started.Add(-feedClockSkew); since.IsZero() || began.Before(since) {
+			since = began
+		}
+	}
+	for conflicts := 0; ; {
 		last, listed, err := s.feedTail(ctx, tenant, shard, since)
 		if err != nil {
 			return err
 		}
+		// The entries not listed yet, as many as one item holds: a batch of 10,000 records
+		// with 128-byte ids needs several items, at consecutive counters.
 		var pointers []string
 		first, lastSeq := "", ""
+		size, more := 0, false
 		for _, e := range entries {
 			if listed[e.ID] {
 				continue
 			}
-			pointers = append(pointers, feedPointer(e.Type, e.ID))
+			p := feedPointer(e.Type, e.ID)
+			if size += len(p) + 1; size > maxFeedItemPointerBytes && len(pointers) > 0 {
+				more = true
+				break
+			}
+			pointers = append(pointers, p)
 			if first == "" || seqLess(e.SequenceNumber, first) {
 				first = e.SequenceNumber
 			}
@@ -79,21 +93,24 @@ func (s *Store) AppendFeed(ctx context.Context, tenant, shard string, entries []
 		})
 		var taken *types.ConditionalCheckFailedException
 		switch {
-		case err == nil:
+		case err == nil && !more:
 			return nil
-		case errors.As(err, &taken) && attempt < maxAttempts:
+		case err == nil:
+			lookBackToStart() // the entries left go in the next item
+		case errors.As(err, &taken) && conflicts < maxAttempts-1:
 			// The counter is taken: by another writer, or by this very item, written by an
 			// attempt whose answer was lost and that the SDK retried. Read the tail again, back to
 			// when this append began, so that its entries are not listed twice.
-			if began := started.Add(-feedClockSkew); since.IsZero() || began.Before(since) {
-				since = began
-			}
-			continue
+			conflicts++
+			lookBackToStart()
 		default:
 			return fmt.Errorf("append %d events to the feed of %s/%s: %w", len(pointers), tenant, shard, err)
 		}
 	}
 }
+
+// maxFeedItemPointerBytes bounds the pointers of one feed item, well below DynamoDB's 400 KB.
+const maxFeedItemPointerBytes = 256 << 10
 
 // feedClockSkew is how far the clocks of the function that stored an event and of the router that
 // appends it may disagree.
@@ -204,7 +221,7 @@ func seqLess(a, b string) bool {
 const (
 	DefaultFeedLimit = 100     // events per page when a query names none
 	MaxFeedLimit     = 1000    // events per page at most
-	MaxFeedPageBytes = 4 << 20 // of events (as JSON) per page: a Lambda answers at most 6 MB
+	MaxFeedPageBytes = 4 << 20 // of events per page, as the proxy response carries them: a Lambda answers at most 6 MB
 )
 
 // FeedQuery selects a page of a tenant's feed.
@@ -444,12 +461,14 @@ func mergeFeed(parts []feedPart, pos feedPosition, want map[event.Type]bool, lim
 	}
 }
 
-// fitting is how many of the events, in order, fit in budget bytes of JSON (one at least).
+// fitting is how many of the events, in order, fit in budget bytes (one at least), counting
+// each event's JSON as the API Gateway proxy response carries it: escaped inside a JSON string.
 func fitting(events []StoredEvent, budget int) int {
 	size := 0
 	for i, e := range events {
 		b, _ := json.Marshal(e)
-		if size += len(b) + 1; size > budget && i > 0 {
+		escaped, _ := json.Marshal(string(b))
+		if size += len(escaped) + 1; size > budget && i > 0 {
 			return i
 		}
 	}
@@ -526,7 +545,9 @@ func decodeFeedPosition(tenant, s string) (feedPosition, error) {
 	}
 	p := make(feedPosition, len(c.At))
 	for shard, at := range c.At {
-		if !strings.HasPrefix(shard, "shardId-") || at[0] < 0 || at[1] < 0 || at[2] < 0 {
+		// at[2] (the count behind) only feeds the lag; feed items written before items carried
+		// counts make it negative, and such a position still reads.
+		if !strings.HasPrefix(shard, "shardId-") || at[0] < 0 || at[1] < 0 {
 			return nil, ErrBadCursor
 		}
 		p[shard] = shardPosition{at[0], at[1], at[2]}

@@ -110,3 +110,29 @@ func TestFeedPositions(t *testing.T) {
 		t.Errorf("another tenant's position: %v, want ErrBadCursor", err)
 	}
 }
+
+// TestFeedAppendOutgrowsAnItem: a batch whose pointers outgrow one item (4,000 ids of 125 bytes,
+// 500 KB, above DynamoDB's 400 KB) is appended as several items at consecutive counters, each
+// entry once, also when the batch is appended again after a lost answer.
+func TestFeedAppendOutgrowsAnItem(t *testing.T) {
+	s, _ := newStore(t, nil)
+	before := time.Now()
+	var entries []routing.FeedEntry
+	for i := range 4000 {
+		entries = append(entries, routing.FeedEntry{Type: event.TypeTransaction, ID: fmt.Sprintf("%0125d", i), SequenceNumber: fmt.Sprintf("%056d", i)})
+	}
+	shard := "shardId-000000000000"
+	if err := s.AppendFeed(t.Context(), "big", shard, entries); err != nil {
+		t.Fatal(err)
+	}
+	for i := range entries {
+		entries[i].StoredBefore = before
+	}
+	if err := s.AppendFeed(t.Context(), "big", shard, entries); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.MoveCheckpoint(t.Context(), "big", "all", store.Checkpoint{Start: &store.FeedStart{}})
+	if err != nil || c.LagEvents != 4000 {
+		t.Errorf("a consumer from the start: %+v, %v; want 4,000 events behind, each once", c, err)
+	}
+}
