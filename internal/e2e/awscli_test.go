@@ -350,6 +350,12 @@ func checkResponse(codeURI, sample string, body []byte) string {
 		if sample == "account-events.json" && !strings.Contains(r.Body, `"evt-txn-0001"`) {
 			return "want the account's transactions, evt-txn-0001 among them"
 		}
+		if sample == "feed.json" && !strings.Contains(r.Body, `"evt-txn-0001"`) {
+			return "want the tenant's feed, evt-txn-0001 in it"
+		}
+		if sample == "checkpoint.json" && !strings.Contains(r.Body, `"name":"sam-local"`) {
+			return "want the consumer sam-local"
+		}
 	case "authorizer":
 		var r events.APIGatewayCustomAuthorizerResponse
 		if err := json.Unmarshal(body, &r); err != nil || r.PrincipalID != "tenant:examplebank" || len(r.PolicyDocument.Statement) == 0 ||
