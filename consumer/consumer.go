@@ -30,7 +30,8 @@ const (
 	MaxPageSize = 1000
 	// DefaultPollInterval is the wait between two reads of the feed once it is caught up.
 	DefaultPollInterval = time.Second
-	// DefaultMaxBackoff caps the wait between two attempts of a failing handler or request.
+	// DefaultMaxBackoff caps the interval between two attempts of a failing handler or request
+	// (each wait is the interval ±50%).
 	DefaultMaxBackoff = 30 * time.Second
 	// DefaultRetryTimeout is how long a request that fails transiently is retried.
 	DefaultRetryTimeout = 15 * time.Minute
@@ -47,7 +48,8 @@ const (
 	maxAnswerBytes  = 16 << 20               // a page holds at most 4 MiB of events, a Lambda answers 6 MB
 )
 
-// nameRule is the rule of a consumer name (the API's: 1 to 64 of A-Z a-z 0-9 . _ -).
+// nameRule is the rule of a consumer name (the API's: 1 to 64 of A-Z a-z 0-9 . _ -, and not
+// dots alone, which URL handling removes from a path).
 var nameRule = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // Start says where a consumer that has no checkpoint yet starts reading: at the Beginning of
@@ -128,8 +130,10 @@ type Config struct {
 	// PollInterval is the wait between two reads once the feed has nothing new; Run only.
 	// DefaultPollInterval when zero.
 	PollInterval time.Duration
-	// MaxBackoff caps the exponential wait between two attempts of a failing handler or request
-	// (the first wait is half a second, or MaxBackoff when shorter). DefaultMaxBackoff when zero.
+	// MaxBackoff caps the exponential interval between two attempts of a failing handler or
+	// request: it starts at half a second (or MaxBackoff when shorter) and doubles; each wait is
+	// that interval randomized by ±50% (cenkalti/backoff's default), so a wait may reach 1.5 ×
+	// MaxBackoff. DefaultMaxBackoff when zero.
 	MaxBackoff time.Duration
 	// RetryTimeout is how long a request failing transiently (a network error, 408, 429 or
 	// 5xx, including API Gateway's 502 and 504) is retried before Run or CatchUp returns its
@@ -263,6 +267,7 @@ type APIError struct {
 	Parameter string // the parameter or body field at fault, when one is
 }
 
+// Error says which request failed, its status, and the API's code, parameter and message.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d", e.Request, e.Status)
@@ -294,8 +299,8 @@ type Consumer struct {
 // New checks cfg and fills in its defaults. It makes no request: an unknown key or a stopped API
 // shows in Run or CatchUp.
 func New(cfg Config) (*Consumer, error) {
-	if !nameRule.MatchString(cfg.Name) {
-		return nil, fmt.Errorf("consumer: name %q: want 1 to %d of A-Z a-z 0-9 . _ -", cfg.Name, MaxNameLength)
+	if !nameRule.MatchString(cfg.Name) || strings.Trim(cfg.Name, ".") == "" {
+		return nil, fmt.Errorf("consumer: name %q: want 1 to %d of A-Z a-z 0-9 . _ -, not dots alone", cfg.Name, MaxNameLength)
 	}
 	api, err := newClient(cfg)
 	if err != nil {

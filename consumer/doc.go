@@ -33,7 +33,7 @@
 //     checkpoint was stored reads that page again. Use the event id (Event.ID) as the
 //     idempotency key of whatever the handler writes.
 //   - A failing handler is called again with the same page after an exponential backoff
-//     (capped by Config.MaxBackoff) until it returns nil or the context ends; nothing after
+//     (see Config.MaxBackoff) until it returns nil or the context ends; nothing after
 //     the page is read meanwhile. A handler returns Stop(err) to give up instead.
 //   - A checkpoint never moves backwards, except with Config.Reset.
 //   - Run stops cleanly: when its context ends it returns nil, after giving a checkpoint under

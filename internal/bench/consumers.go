@@ -55,11 +55,13 @@ func measureConsumers(ctx context.Context, st *devstack.Stack, opts Options, fee
 	defer stop()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(tenants))
+	var followers []*consumer.Consumer
 	for _, tenant := range tenants {
 		c, err := consumer.New(consumer.Config{Endpoint: api, Key: keys[tenant], Name: "bench-" + run, Start: consumer.Now, PollInterval: followPoll})
 		if err != nil {
 			return err
 		}
+		followers = append(followers, c)
 		wg.Go(func() {
 			errs <- c.Run(follow, func(_ context.Context, p consumer.Page) error {
 				now := time.Now()
@@ -74,8 +76,21 @@ func measureConsumers(ctx context.Context, st *devstack.Stack, opts Options, fee
 			})
 		})
 	}
-	// The followers start at "now": wait until each has its checkpoint before sending.
-	time.Sleep(time.Second)
+	// The followers start at "now": wait until each has its checkpoint (measured when it is
+	// opened) before sending, or an event stored before it would not be theirs.
+	opened := time.Now().Add(opts.Timeout)
+	for _, c := range followers {
+		for c.Lag().MeasuredAt.IsZero() {
+			select {
+			case err := <-errs:
+				return fmt.Errorf("a follower stopped before it started: %w", err)
+			case <-time.After(20 * time.Millisecond):
+			}
+			if time.Now().After(opened) {
+				return fmt.Errorf("follower %s was not open after %s", c.Name(), opts.Timeout)
+			}
+		}
+	}
 	records := eventgen.Generate(eventgen.Options{Events: opts.ConsumerRecords, Seed: opts.Seed + 2, Tenants: tenants})
 	want := eventgen.Expect(records)
 	putAt, _, err := send(ctx, st, records, Options{Rate: opts.Rate})
@@ -93,7 +108,11 @@ func measureConsumers(ctx context.Context, st *devstack.Stack, opts Options, fee
 		if time.Now().After(deadline) {
 			return fmt.Errorf("the followers had consumed %d of %d events after %s", n, len(want.Stored), opts.Timeout)
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case err := <-errs:
+			return fmt.Errorf("a follower stopped: %w", err)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	stop()
 	wg.Wait()

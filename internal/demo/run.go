@@ -45,7 +45,7 @@ type Summary struct {
 	Elapsed          time.Duration
 	EventsPerSecond  float64
 	Invocations      int64
-	DynamoDBRequests int // by the functions; -1 when not counted (they ran in other processes)
+	DynamoDBRequests int            // by the functions; -1 when not counted (they ran in other processes)
 	Consumed         map[string]int // by tenant: events a consumer read from the tenant's feed (package consumer)
 	WantConsumed     map[string]int // by tenant: its stored events, for the tenants with a key
 }

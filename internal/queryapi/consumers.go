@@ -109,6 +109,10 @@ func (a *API) checkpoint(ctx context.Context, r Request, name string) Response {
 		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 			return fail(http.StatusBadRequest, "unknown_parameter", strings.Trim(field, `"`), "is not a field here; use position, from, reset")
 		}
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return fail(http.StatusBadRequest, "invalid_parameter", typeErr.Field, fmt.Sprintf("must be a JSON %s, got a %s", typeErr.Type.Kind(), typeErr.Value))
+		}
 		return fail(http.StatusBadRequest, "invalid_parameter", "body", `must be a JSON object such as {"position":"…"} or {"from":"start"}: `+err.Error())
 	}
 	if rest, _ := dec.Token(); rest != nil || dec.More() {

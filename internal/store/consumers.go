@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -46,10 +47,11 @@ var (
 
 var consumerName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
-// CheckConsumerName says why name cannot name a consumer, or nil.
+// CheckConsumerName says why name cannot name a consumer, or nil. Names of dots alone are
+// refused: URL handling (clients, proxies) removes "." and ".." path segments.
 func CheckConsumerName(name string) error {
-	if !consumerName.MatchString(name) {
-		return fmt.Errorf("a consumer name is 1 to 64 of A-Z a-z 0-9 . _ -, got %q", bounded.String(name, 80))
+	if !consumerName.MatchString(name) || strings.Trim(name, ".") == "" {
+		return fmt.Errorf("a consumer name is 1 to 64 of A-Z a-z 0-9 . _ -, not dots alone, got %q", bounded.String(name, 80))
 	}
 	return nil
 }
@@ -105,6 +107,15 @@ func (s *Store) view(ctx context.Context, tenant, name string, c storedConsumer,
 	return v, nil
 }
 
+// viewNow is a consumer as its clients see it, against the partitions' tails read now.
+func (s *Store) viewNow(ctx context.Context, tenant, name string, c storedConsumer) (Consumer, error) {
+	tails, err := s.feedTails(ctx, tenant)
+	if err != nil {
+		return Consumer{}, err
+	}
+	return s.view(ctx, tenant, name, c, tails)
+}
+
 // Consumer returns a tenant's consumer by name, or ErrNotFound.
 func (s *Store) Consumer(ctx context.Context, tenant, name string) (Consumer, error) {
 	c, ok, err := s.consumerItem(ctx, tenant, name)
@@ -114,11 +125,7 @@ func (s *Store) Consumer(ctx context.Context, tenant, name string) (Consumer, er
 	if !ok {
 		return Consumer{}, fmt.Errorf("consumer %s: %w", name, ErrNotFound)
 	}
-	tails, err := s.feedTails(ctx, tenant)
-	if err != nil {
-		return Consumer{}, err
-	}
-	return s.view(ctx, tenant, name, c, tails)
+	return s.viewNow(ctx, tenant, name, c)
 }
 
 // Consumers lists a tenant's consumers by name.
@@ -202,7 +209,7 @@ func (s *Store) MoveCheckpoint(ctx context.Context, tenant, name string, to Chec
 					return Consumer{}, fmt.Errorf("consumer %s holds a position that does not read: %w", name, err)
 				}
 				if equalPositions(stored, target) {
-					return s.Consumer(ctx, tenant, name)
+					return s.viewNow(ctx, tenant, name, cur)
 				}
 				if !aheadOrEqual(target, stored) {
 					return Consumer{}, ErrCheckpointBehind
@@ -228,7 +235,7 @@ func (s *Store) MoveCheckpoint(ctx context.Context, tenant, name string, to Chec
 		var moved *types.ConditionalCheckFailedException
 		switch {
 		case err == nil:
-			return s.Consumer(ctx, tenant, name)
+			return s.viewNow(ctx, tenant, name, next)
 		case errors.As(err, &moved) && attempt < maxAttempts:
 			continue // another writer moved it (or this write's lost answer was retried): read again
 		default:

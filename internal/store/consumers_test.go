@@ -120,6 +120,9 @@ func TestConsumerCheckpoints(t *testing.T) {
 	if small := readAll(store.FeedQuery{MaxBytes: 1}); !slices.Equal(small, whole) || len(whole) != len(order) {
 		t.Errorf("pages of one event by a byte budget: %d events, want the %d of the whole feed in its order", len(small), len(whole))
 	}
+	if one := readAll(store.FeedQuery{Limit: 1}); !slices.Equal(one, whole) {
+		t.Errorf("pages of one event: %d events, want the %d of the whole feed in its order", len(one), len(whole))
+	}
 
 	list, err := s.Consumers(ctx, tenant)
 	if err != nil || len(list) != 3 || list[0].Name != "alerts" || list[1].Name != "late" || list[2].Name != "ledger" {

@@ -112,6 +112,15 @@ func (s *Store) AppendFeed(ctx context.Context, tenant, shard string, entries []
 // maxFeedItemPointerBytes bounds the pointers of one feed item, well below DynamoDB's 400 KB.
 const maxFeedItemPointerBytes = 256 << 10
 
+// tailPage is how many items a tail read asks for: the last one only, or a few at a time when it
+// reads back to a time.
+func tailPage(since time.Time) int32 {
+	if since.IsZero() {
+		return 1
+	}
+	return 4
+}
+
 // feedClockSkew is how far the clocks of the function that stored an event and of the router that
 // appends it may disagree.
 const feedClockSkew = 5 * time.Second
@@ -128,7 +137,7 @@ func (s *Store) feedTail(ctx context.Context, tenant, shard string, since time.T
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(feedPK(tenant, shard))},
 		ConsistentRead:            aws.Bool(true),
 		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(4),
+		Limit:                     aws.Int32(tailPage(since)),
 	})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
@@ -247,7 +256,8 @@ type FeedStart struct {
 }
 
 // shardPosition is a position in one feed partition: item n, k of its pointers behind, and c
-// pointers of the partition behind in all.
+// pointers of the partition behind in all. k is below item n's pointer count: after the last
+// pointer of item n the position is {n+1, 0} (item n+1 may not exist yet).
 type shardPosition struct{ n, k, c int64 }
 
 // before orders positions in one partition.
@@ -315,7 +325,7 @@ func (s *Store) startPosition(ctx context.Context, tenant string, start FeedStar
 	at := event.TimeKey(start.At)
 	for shard, tail := range tails {
 		if start.Now || tail.storedAt < at {
-			pos[shard] = shardPosition{tail.n, int64(len(tail.pointers)), tail.c}
+			pos[shard] = shardPosition{tail.n + 1, 0, tail.c} // after the tail: the next item's start
 			continue
 		}
 		first := tail // the first item stored at or after at: in [lo, first.n]
@@ -456,7 +466,9 @@ func mergeFeed(parts []feedPart, pos feedPosition, want map[event.Type]bool, lim
 				ids = append(ids, id)
 			}
 		}
-		next[p.shard] = shardPosition{it.n, taken, it.c}
+		// A fully read item's position is the next item's start: one spelling per position, and
+		// the next page does not read this item again.
+		next[p.shard] = shardPosition{it.n + 1, 0, it.c}
 		heads[best]++
 	}
 }
@@ -490,9 +502,9 @@ func (s *Store) feedLag(ctx context.Context, tenant string, tails map[string]sto
 		at, ok := pos[shard]
 		if behind := tail.c - at.c; behind > 0 {
 			lag.Events += behind
-			keys = append(keys, key(feedPK(tenant, shard), feedSK(at.n)))
-			if ok && at.n < tail.n {
-				keys = append(keys, key(feedPK(tenant, shard), feedSK(at.n+1)))
+			keys = append(keys, key(feedPK(tenant, shard), feedSK(at.n))) // holds the first pointer after at
+			if ok && at.k > 0 && at.n < tail.n {
+				keys = append(keys, key(feedPK(tenant, shard), feedSK(at.n+1))) // a position of older code may end item n
 			}
 		}
 	}
