@@ -76,17 +76,8 @@ func (s *Store) consumerItem(ctx context.Context, tenant, name string) (storedCo
 }
 
 func decodeConsumer(item map[string]types.AttributeValue) storedConsumer {
-	get := func(name string) string {
-		if v, ok := item[name].(*types.AttributeValueMemberS); ok {
-			return v.Value
-		}
-		return ""
-	}
-	c := storedConsumer{position: get("position"), createdAt: get("createdAt"), movedAt: get("movedAt")}
-	if v, ok := item["version"].(*types.AttributeValueMemberN); ok {
-		c.version, _ = strconv.ParseInt(v.Value, 10, 64)
-	}
-	return c
+	return storedConsumer{position: stringAttr(item, "position"), createdAt: stringAttr(item, "createdAt"),
+		movedAt: stringAttr(item, "movedAt"), version: numberAttr(item, "version")}
 }
 
 // view is a consumer as its clients see it, with its lag against the partitions' tails.
@@ -148,8 +139,8 @@ func (s *Store) Consumers(ctx context.Context, tenant string) ([]Consumer, error
 	}
 	byName := map[string]storedConsumer{}
 	for _, item := range items {
-		if v, ok := item["name"].(*types.AttributeValueMemberS); ok {
-			byName[v.Value] = decodeConsumer(item)
+		if name := stringAttr(item, "name"); name != "" {
+			byName[name] = decodeConsumer(item)
 		}
 	}
 	tails, err := s.feedTails(ctx, tenant)

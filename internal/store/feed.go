@@ -191,24 +191,15 @@ type storedFeedItem struct {
 }
 
 func decodeFeedItem(item map[string]types.AttributeValue) (storedFeedItem, error) {
-	get := func(name string) string {
-		if v, ok := item[name].(*types.AttributeValueMemberS); ok {
-			return v.Value
-		}
-		return ""
-	}
-	n, err := strconv.ParseInt(get(attrSK), 10, 64)
+	n, err := strconv.ParseInt(stringAttr(item, attrSK), 10, 64)
 	if err != nil {
-		return storedFeedItem{}, fmt.Errorf("feed item %q: %w", get(attrSK), err)
+		return storedFeedItem{}, fmt.Errorf("feed item %q: %w", stringAttr(item, attrSK), err)
 	}
-	it := storedFeedItem{n: n, firstSeq: get("firstSeq"), lastSeq: get("lastSeq"), storedAt: get("storedAt")}
-	if v, ok := item["c"].(*types.AttributeValueMemberN); ok {
-		it.c, _ = strconv.ParseInt(v.Value, 10, 64)
-	}
+	it := storedFeedItem{n: n, c: numberAttr(item, "c"), firstSeq: stringAttr(item, "firstSeq"), lastSeq: stringAttr(item, "lastSeq"), storedAt: stringAttr(item, "storedAt")}
 	if t, err := time.Parse(time.RFC3339Nano, it.storedAt); err == nil {
 		it.storedAt = event.TimeKey(t) // fixed width: string order is time order
 	}
-	if p := get("p"); p != "" {
+	if p := stringAttr(item, "p"); p != "" {
 		it.pointers = strings.Split(p, "\n")
 	}
 	return it, nil
@@ -518,7 +509,7 @@ func (s *Store) feedLag(ctx context.Context, tenant string, tails map[string]sto
 		if err != nil {
 			return FeedLag{}, err
 		}
-		shard := strings.TrimPrefix(item[attrPK].(*types.AttributeValueMemberS).Value, feedPK(tenant, ""))
+		shard := strings.TrimPrefix(stringAttr(item, attrPK), feedPK(tenant, ""))
 		if at := pos[shard]; it.n == at.n && at.k >= int64(len(it.pointers)) {
 			continue // every pointer of this item is behind the position
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -297,6 +298,23 @@ func (s *Store) storedEvents(ctx context.Context, writes []typefn.Write) (map[st
 		}
 	}
 	return stored, nil
+}
+
+// stringAttr is an item's string attribute, or "" when it has none.
+func stringAttr(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// numberAttr is an item's whole-number attribute, or 0 when it has none.
+func numberAttr(item map[string]types.AttributeValue, name string) int64 {
+	if v, ok := item[name].(*types.AttributeValueMemberN); ok {
+		n, _ := strconv.ParseInt(v.Value, 10, 64)
+		return n
+	}
+	return 0
 }
 
 func key(pk, sk string) map[string]types.AttributeValue {
