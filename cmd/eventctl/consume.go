@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,28 +35,9 @@ func (f *feedAPI) config(outputs ...string) (consumer.Config, error) {
 	if !slices.Contains(outputs, f.output) {
 		return consumer.Config{}, fmt.Errorf("--output %q: want %s or %s", f.output, strings.Join(outputs[:len(outputs)-1], ", "), outputs[len(outputs)-1])
 	}
-	key := f.key
-	if key == "" {
-		key = os.Getenv("GEP_API_KEY")
-	}
-	if key == "" {
-		return consumer.Config{}, errors.New("an API key is required: --key or GEP_API_KEY (the local stack's keys are in api-keys.local.json)")
-	}
-	endpoint := f.api
-	if endpoint == "" {
-		st, _, err := runningStack(f.stackDir)
-		if err != nil {
-			return consumer.Config{}, fmt.Errorf("%w; or give --api", err)
-		}
-		endpoint = st.APIEndpoints["QueryApi"]
-		if endpoint == "" && len(st.APIEndpoints) == 1 {
-			for _, u := range st.APIEndpoints {
-				endpoint = u
-			}
-		}
-		if endpoint == "" {
-			return consumer.Config{}, errors.New("the running local stack serves no query API: give --api")
-		}
+	endpoint, key, err := queryAPI(f.api, f.key, f.stackDir)
+	if err != nil {
+		return consumer.Config{}, err
 	}
 	return consumer.Config{Endpoint: endpoint, Key: key}, nil
 }

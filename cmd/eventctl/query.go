@@ -55,6 +55,34 @@ func (c *queryClient) get(cmd *cobra.Command, path string, params url.Values, in
 	return json.Unmarshal(body, into)
 }
 
+// queryAPI returns the query API's base URL and the API key a command calls it with: --api, or
+// the query API of the running local stack (--data-dir, GEP_DATA_DIR); --key, or GEP_API_KEY.
+func queryAPI(api, key, stackDir string) (string, string, error) {
+	if key == "" {
+		key = os.Getenv("GEP_API_KEY")
+	}
+	if key == "" {
+		return "", "", errors.New("an API key is required: --key or GEP_API_KEY (the local stack's keys are in api-keys.local.json)")
+	}
+	if api != "" {
+		return api, key, nil
+	}
+	st, _, err := runningStack(stackDir)
+	if err != nil {
+		return "", "", fmt.Errorf("%w; or give --api", err)
+	}
+	api = st.APIEndpoints["QueryApi"]
+	if api == "" && len(st.APIEndpoints) == 1 {
+		for _, u := range st.APIEndpoints {
+			api = u
+		}
+	}
+	if api == "" {
+		return "", "", errors.New("the running local stack serves no query API: give --api")
+	}
+	return api, key, nil
+}
+
 func queryCommand() *cobra.Command {
 	var api, key, output, stackDir string
 	cmd := &cobra.Command{
@@ -83,25 +111,11 @@ Output: a table for people, or -o json | ndjson | csv for export.`,
 		default:
 			return nil, fmt.Errorf("--output %q: want table, json, ndjson or csv", output)
 		}
-		if key == "" {
-			key = os.Getenv("GEP_API_KEY")
+		base, k, err := queryAPI(api, key, stackDir)
+		if err != nil {
+			return nil, err
 		}
-		if key == "" {
-			return nil, fmt.Errorf("an API key is required: --key or GEP_API_KEY (the local stack's keys are in api-keys.local.json)")
-		}
-		if api == "" {
-			st, _, err := runningStack(stackDir)
-			if err != nil {
-				return nil, fmt.Errorf("%w; or give --api", err)
-			}
-			if len(st.APIEndpoints) == 0 {
-				return nil, errors.New("the running local stack serves no query API: give --api")
-			}
-			for _, u := range st.APIEndpoints {
-				api = u
-			}
-		}
-		return &queryClient{base: api, key: key, http: &http.Client{Timeout: 30 * time.Second}}, nil
+		return &queryClient{base: base, key: k, http: &http.Client{Timeout: 30 * time.Second}}, nil
 	}
 
 	var from, to, typ string
