@@ -40,24 +40,7 @@ func TestFeedPositions(t *testing.T) {
 		}
 		return out
 	}
-	readAll := func(q store.FeedQuery) ([]string, string) {
-		var ids []string
-		for pages := 0; pages < 1000; pages++ {
-			page, err := s.Feed(t.Context(), tenant, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range page.Events {
-				ids = append(ids, e.ID)
-			}
-			if page.CaughtUp {
-				return ids, page.Position
-			}
-			q.After = page.Position
-		}
-		t.Fatal("the feed never caught up")
-		return nil, ""
-	}
+	readAll := func(q store.FeedQuery) ([]string, string) { return readFeed(t, s, tenant, q) }
 	half := len(mine) / 2
 	for i, part := range [][]typefn.Write{mine[:half/2], mine[half/2 : half]} {
 		if err := s.AppendFeed(t.Context(), tenant, fmt.Sprintf("shardId-00000000000%d", i), entries(part)); err != nil {
@@ -135,4 +118,25 @@ func TestFeedAppendOutgrowsAnItem(t *testing.T) {
 	if err != nil || c.LagEvents != 4000 {
 		t.Errorf("a consumer from the start: %+v, %v; want 4,000 events behind, each once", c, err)
 	}
+}
+
+// readFeed reads a tenant's feed from q to its end: the ids in order, and the last position.
+func readFeed(t *testing.T, s *store.Store, tenant string, q store.FeedQuery) ([]string, string) {
+	t.Helper()
+	var ids []string
+	for range 1000 {
+		page, err := s.Feed(t.Context(), tenant, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Events {
+			ids = append(ids, e.ID)
+		}
+		if page.CaughtUp {
+			return ids, page.Position
+		}
+		q.After = page.Position
+	}
+	t.Fatal("the feed never caught up")
+	return nil, ""
 }
